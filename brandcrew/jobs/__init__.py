@@ -1,0 +1,1 @@
+"""brandcrew.jobs."""

@@ -1,0 +1,54 @@
+"""Process settings, read from the environment (prefix `BRANDCREW_`) and `.env`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# LiteLLM must never fetch its price map at run time (offline machines, reproducible costs).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+_REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def _default_configs_dir() -> Path:
+    here = Path.cwd() / "configs"
+    return here if here.is_dir() else _REPO_CONFIGS
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know about where things live and what it may do."""
+
+    model_config = SettingsConfigDict(env_prefix="BRANDCREW_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".brandcrew")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; default is a SQLite file in data_dir.",
+    )
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    configs_dir: Path = Field(default_factory=_default_configs_dir)
+    allow_model_requests: bool = True
+    """False blocks every real provider request (tests set this); the offline model still answers."""
+    offline: bool = False
+    """True forces the offline model even when provider keys are present."""
+    cache_ttl_s: int = 24 * 3600
+    reservation_ttl_s: int = 15 * 60
+    """A reservation older than this was left by a dead process and is released by the sweeper."""
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'brandcrew.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings singleton."""
+    return Settings()
