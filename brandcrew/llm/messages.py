@@ -6,6 +6,7 @@ types, so routing, budgets, caching and the ledger never depend on a provider.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,17 @@ class ToolCall(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
     raw_arguments: str | None = None
     """The arguments exactly as sent when they were not valid JSON (the tool layer reports it)."""
+
+
+def parse_tool_arguments(raw: str | None) -> tuple[dict[str, Any], str | None]:
+    """JSON tool arguments as a dict, or ({}, raw) when they are not a JSON object."""
+    if not raw:
+        return {}, None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return {}, raw
+    return (value, None) if isinstance(value, dict) else ({}, raw)
 
 
 class ModelRequest(BaseModel):
