@@ -42,3 +42,9 @@ def worst_case_cost(input_tokens: int, max_output_tokens: int, price: ModelPrice
     dearest_input = max(price.input, price.cache_write or Decimal(0))
     dearest_output = max(price.output, price.reasoning or Decimal(0))
     return input_tokens * dearest_input + max_output_tokens * dearest_output
+
+
+def usd_text(usd: Decimal) -> str:
+    """A USD amount as plain decimal text without trailing zeros (e.g. `0.000072`)."""
+    text = format(usd.normalize(), "f")
+    return text if text != "-0" else "0"

@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field
 
+from brandcrew.llm._cost import usd_text
 from brandcrew.llm.context import LlmContext, current_context
 from brandcrew.llm.messages import ModelRequest, ModelResponse, ResponseChunk, StepKind, Tier
 from brandcrew.llm.runtime import CallOptions, CallResult, LlmRuntime, get_runtime
@@ -71,8 +72,8 @@ def _response_metadata(result: CallResult) -> dict[str, Any]:
         "provider": response.provider,
         "finish_reason": response.finish_reason,
         "offline": response.offline,
-        "cost_usd": None if result.cost_usd is None else str(result.cost_usd),
-        "saved_usd": str(result.saved_usd),
+        "cost_usd": None if result.cost_usd is None else usd_text(result.cost_usd),
+        "saved_usd": usd_text(result.saved_usd),
         "cache_hit": result.cache_hit,
         "route_reason": result.decision.reason,
         "ledger_id": result.ledger_id,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from brandcrew.errors import ConfigError
+from brandcrew._config_files import load_yaml_model
 from brandcrew.llm.messages import StepKind, Tier
 from brandcrew.llm.prices import PriceOverride
 
@@ -53,6 +52,9 @@ class RouterPolicy(BaseModel):
     max_attempts: int = 3
     """Attempts per model on retryable errors (tenacity), before falling back to the next model."""
     max_retry_wait_s: float = 60.0
+    prompt_estimate_margin: float = Field(default=1.2, ge=1.0)
+    """Reservations count prompt tokens x this: brandcrew counts with tiktoken, and other providers'
+    tokenizers (Claude's, Gemini's) can count more; a reservation must be an upper bound."""
 
 
 class ModelsConfig(BaseModel):
@@ -87,14 +89,4 @@ class ModelsConfig(BaseModel):
 
 def load_models_config(path: Path) -> ModelsConfig:
     """Read and validate a models.yaml, with errors that name the file and field."""
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return ModelsConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+    return load_yaml_model(path, ModelsConfig)

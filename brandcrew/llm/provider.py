@@ -38,8 +38,8 @@ def _retry_after(exc: BaseException) -> float | None:
             return max(0.0, float(value) * scale)
         except (TypeError, ValueError):
             # An HTTP-date Retry-After: parse it rather than ignore the provider's instruction.
-            from email.utils import parsedate_to_datetime
             from datetime import UTC, datetime
+            from email.utils import parsedate_to_datetime
 
             try:
                 return max(0.0, (parsedate_to_datetime(str(value)) - datetime.now(UTC)).total_seconds())

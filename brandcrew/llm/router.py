@@ -220,7 +220,7 @@ class ModelRouter:
                     continue
                 worst = None
                 if price is not None:
-                    worst = to_nanos(worst_case_cost(req.prompt_tokens, req.max_output_tokens, price))
+                    worst = to_nanos(worst_case_cost(self._padded(req.prompt_tokens), req.max_output_tokens, price))
                 elif remaining is not None:
                     skipped_unpriced.append(model)
                     continue
@@ -271,6 +271,16 @@ class ModelRouter:
         )
         log.debug("route %s", decision.reason)
         return decision
+
+    def _padded(self, prompt_tokens: int) -> int:
+        return int(prompt_tokens * self.config.router.prompt_estimate_margin) + 16
+
+    def worst_case_nanos(self, model: str, prompt_tokens: int, max_output_tokens: int) -> int | None:
+        """The reservation for a call to `model`, or None when it has no price."""
+        price = self._facts(model)[1]
+        if price is None:
+            return None
+        return to_nanos(worst_case_cost(self._padded(prompt_tokens), max_output_tokens, price))
 
     @staticmethod
     def _fits(price: ModelPrice, req: RouteRequest) -> bool:

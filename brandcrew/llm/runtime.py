@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from brandcrew.errors import ModelAPIError, NoModelAvailable, OutputValidationError
-from brandcrew.llm._cost import cost_of, from_nanos, to_nanos, worst_case_cost
+from brandcrew.llm._cost import cost_of, from_nanos, to_nanos
 from brandcrew.llm._retry import with_retries
 from brandcrew.llm.backend import ModelBackend
 from brandcrew.llm.budgets import BudgetScope, BudgetStore, Reservation, SqlBudgetStore
@@ -30,6 +31,21 @@ from brandcrew.settings import Settings, get_settings
 from brandcrew.store.tables import LlmCall
 
 log = logging.getLogger("brandcrew.llm")
+T = TypeVar("T")
+
+
+async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking store I/O in a worker thread, and finish it even if the caller is cancelled.
+
+    A reservation or settlement that was sent must not be lost half-way: on cancellation we wait
+    for the thread to finish before letting the cancellation through.
+    """
+    future = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
 
 
 @dataclass(kw_only=True)
@@ -89,7 +105,6 @@ class LlmRuntime:
         settings: Settings | None = None,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
-        from brandcrew.llm.offline import OfflineBackend
         from brandcrew.llm.provider import LiteLLMBackend
 
         self.settings = settings or get_settings()
@@ -101,8 +116,7 @@ class LlmRuntime:
         self.limits = BudgetLimits(engine)
         self.ledger = CostLedger(engine)
         self.cache = cache if cache is not None else SqlResponseCache(engine)
-        self.backends: dict[str, ModelBackend] = {"offline": OfflineBackend()}
-        self.backends.update(backends or {})
+        self.backends: dict[str, ModelBackend] = dict(backends or {})
         self.default_backend: ModelBackend = LiteLLMBackend(
             deployments=config.deployments,
             provider_of=self.router.provider_of,
@@ -131,11 +145,16 @@ class LlmRuntime:
 
     def backend_for(self, provider: str) -> ModelBackend:
         """The backend that serves `provider` (LiteLLM unless one was registered)."""
-        return self.backends.get(provider, self.default_backend)
+        backend = self.backends.get(provider)
+        if backend is None and provider == "offline":
+            from brandcrew.llm.offline import OfflineBackend
+
+            backend = self.backends.setdefault("offline", OfflineBackend())
+        return backend or self.default_backend
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, request: ModelRequest, ctx: LlmContext, opts: CallOptions) -> tuple[RouteDecision, list[BudgetScope]]:
-        """The routing decision for a request and the budget scopes it must fit under."""
+        """The routing decision for a request and the budget scopes it must fit under (blocking I/O)."""
         scopes = self.limits.scopes_for(ctx)
         remaining, limit = _tightest(scopes, self.budgets)
         prompt_tokens = count_message_tokens(request.messages, tools=request.tools)
@@ -157,9 +176,8 @@ class LlmRuntime:
         return decision, scopes
 
     def _pinned(self, model: str, prompt_tokens: int, max_tokens: int, ctx: LlmContext) -> RouteDecision:
-        price = self.prices.get(model)
         provider = "offline" if model == "offline" else self.router.provider_of(model)
-        worst = None if price is None else to_nanos(worst_case_cost(prompt_tokens, max_tokens, price))
+        worst = self.router.worst_case_nanos(model, prompt_tokens, max_tokens)
         tier = ctx.tier or self.config.agents.get(ctx.agent or "", self.config.default_tier)
         return RouteDecision(
             chosen=Candidate(model=model, provider=provider, tier=tier, worst_case_nanos=worst),
@@ -176,7 +194,7 @@ class LlmRuntime:
         opts = opts or CallOptions()
         if opts.max_output_tokens is not None:
             request = request.model_copy(update={"max_tokens": opts.max_output_tokens})
-        decision, scopes = self.route(request, ctx, opts)
+        decision, scopes = await _off_loop(self.route, request, ctx, opts)
         plan = [*decision.cascade, decision.chosen, *decision.fallbacks]
         attempts: list[str] = []
         last_error: Exception | None = None
@@ -281,15 +299,11 @@ class LlmRuntime:
         started = time.perf_counter()
         key = cache_key(ctx.workspace_id, request) if opts.cache and self.cache is not None else None
         if key is not None and self.cache is not None:
-            hit = self.cache.get(key)
+            hit = await _off_loop(self.cache.get, key)
             if hit is not None:
-                return self._cache_hit(hit, ctx, decision, started)
+                return await _off_loop(self._cache_hit, hit, ctx, decision, started)
         price = self.prices.get(candidate.model)
-        reservation = None
-        if scopes and candidate.worst_case_nanos:
-            reservation = self.budgets.reserve(
-                scopes, candidate.worst_case_nanos, ttl_s=self.settings.reservation_ttl_s
-            )
+        reservation = await self._reserve(scopes, candidate)
         backend = self.backend_for(candidate.provider)
         self.router.health.begin_trial(candidate.provider)
         try:
@@ -301,23 +315,41 @@ class LlmRuntime:
             )
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
-            if reservation is not None:
-                self.budgets.release(reservation)
-            self._record_failure(request, candidate, decision, ctx, exc, started)
+            await self._release(reservation)
+            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
-            if reservation is not None:
-                self.budgets.release(reservation)
+            await self._release(reservation)
             raise
         self.router.health.record_success(candidate.provider)
-        return self._finish(response, price, reservation, scopes, decision, ctx, key, started)
+        return await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
+
+    async def _reserve(self, scopes: list[BudgetScope], candidate: Candidate) -> Reservation | None:
+        if not scopes or not candidate.worst_case_nanos:
+            return None
+        future = asyncio.ensure_future(
+            asyncio.to_thread(
+                self.budgets.reserve, scopes, candidate.worst_case_nanos, ttl_s=self.settings.reservation_ttl_s
+            )
+        )
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # Cancelled while the reservation was being made: give it back before leaving.
+            await asyncio.wait([future])
+            if not future.cancelled() and future.exception() is None:
+                await asyncio.to_thread(self.budgets.release, future.result())
+            raise
+
+    async def _release(self, reservation: Reservation | None) -> None:
+        if reservation is not None:
+            await _off_loop(self.budgets.release, reservation)
 
     def _finish(
         self,
         response: ModelResponse,
         price: ModelPrice | None,
         reservation: Reservation | None,
-        scopes: list[BudgetScope],
         decision: RouteDecision,
         ctx: LlmContext,
         key: str | None,
@@ -337,6 +369,12 @@ class LlmRuntime:
             reservation=reservation,
         )
         if reservation is not None:
+            if (cost_nanos or 0) > reservation.amount_nanos:
+                # The worst case was not worst: record the truth and say so loudly.
+                log.error(
+                    "call to %s cost %s nano-USD, above its reservation of %s; check token counting",
+                    response.model, cost_nanos, reservation.amount_nanos,
+                )
             self.budgets.settle(reservation, cost_nanos or 0, ledger_row=row)
         else:
             self.ledger.record(row)
@@ -377,22 +415,20 @@ class LlmRuntime:
         opts = opts or CallOptions()
         if opts.max_output_tokens is not None:
             request = request.model_copy(update={"max_tokens": opts.max_output_tokens})
-        decision, scopes = self.route(request, ctx, opts)
+        decision, scopes = await _off_loop(self.route, request, ctx, opts)
         candidate = decision.chosen
         request = request.model_copy(update={"model": candidate.model})
         started = time.perf_counter()
         key = cache_key(ctx.workspace_id, request) if opts.cache and self.cache is not None else None
         if key is not None and self.cache is not None:
-            hit = self.cache.get(key)
+            hit = await _off_loop(self.cache.get, key)
             if hit is not None:
-                result = self._cache_hit(hit, ctx, decision, started)
+                result = await _off_loop(self._cache_hit, hit, ctx, decision, started)
                 yield ResponseChunk(content=hit.response.content)
                 yield result
                 return
         price = self.prices.get(candidate.model)
-        reservation = None
-        if scopes and candidate.worst_case_nanos:
-            reservation = self.budgets.reserve(scopes, candidate.worst_case_nanos, ttl_s=self.settings.reservation_ttl_s)
+        reservation = await self._reserve(scopes, candidate)
         backend = self.backend_for(candidate.provider)
         content: list[str] = []
         calls: dict[int, dict[str, Any]] = {}
@@ -411,13 +447,11 @@ class LlmRuntime:
                     yield chunk
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
-            if reservation is not None:
-                self.budgets.release(reservation)
-            self._record_failure(request, candidate, decision, ctx, exc, started)
+            await self._release(reservation)
+            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
-            if reservation is not None:
-                self.budgets.release(reservation)
+            await self._release(reservation)
             raise
         self.router.health.record_success(candidate.provider)
         tool_calls = []
@@ -433,7 +467,7 @@ class LlmRuntime:
             usage=final.usage if final and final.usage else LlmUsage(requests=1),
             offline=candidate.provider == "offline",
         )
-        yield self._finish(response, price, reservation, scopes, decision, ctx, key, started)
+        yield await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
 
 
 _default_runtime: LlmRuntime | None = None

@@ -1,0 +1,40 @@
+# brandcrew: `make demo` runs the main job on embedded defaults; `make test` runs every gate CI runs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+comma := ,
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= postgres,redis,dev
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)-$(subst $(comma),_,$(EXTRAS))
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: venv demo test lint typecheck pytest bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: venv
+	$(BIN)/brandcrew demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy brandcrew
+
+pytest: venv
+	$(BIN)/python -m pytest -q --cov=brandcrew --cov-report=term --cov-fail-under=85 -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench: venv
+	$(BIN)/python -m bench.llm_runtime
+
+clean:
+	rm -rf $(VENV) .brandcrew .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,211 @@
+"""`brandcrew ...`: the command-line face of the framework (the server is the other; neither holds logic)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from brandcrew.errors import BrandcrewError
+
+app = typer.Typer(help="brandcrew: run a brand's social media with AI agents.", no_args_is_help=True)
+budget_app = typer.Typer(help="Spending caps per workspace (day, month), campaign and run.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+models_app = typer.Typer(help="Model routing.", no_args_is_help=True)
+app.add_typer(budget_app, name="budget")
+app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
+
+console = Console()
+JsonOpt = Annotated[bool, typer.Option("--json", help="End with one line holding a JSON object.")]
+
+
+def _fail(exc: BrandcrewError) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+def _usd(value: Decimal | None) -> str:
+    return "unpriced" if value is None else f"${value:.6f}"
+
+
+@app.command()
+def demo(
+    as_json: JsonOpt = False,
+    workspace: Annotated[str, typer.Option(help="Brand profile in configs/workspaces/")] = "demo",
+) -> None:
+    """Run the main job on embedded defaults (SQLite, offline model) and print what it cost."""
+    from brandcrew._demo import run_demo
+
+    try:
+        figures = asyncio.run(run_demo(console, workspace=workspace))
+    except BrandcrewError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(figures, default=str))
+
+
+@app.command()
+def costs(
+    by: Annotated[str, typer.Option(help="Comma-separated: workspace,campaign,run,agent,model,provider,step,day")] = "agent,model",
+    workspace: Annotated[str | None, typer.Option()] = None,
+    campaign: Annotated[str | None, typer.Option()] = None,
+    run: Annotated[str | None, typer.Option()] = None,
+    agent: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    days: Annotated[int | None, typer.Option(help="Only the last N days.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Spend and tokens from the cost ledger, grouped as asked."""
+    from brandcrew.llm.ledger import GROUP_BY, CostFilter, CostLedger
+    from brandcrew.store.engine import get_engine
+
+    groups = [g.strip() for g in by.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUP_BY]
+    if unknown:
+        console.print(f"[red]error:[/red] cannot group by {unknown}; choose from {', '.join(GROUP_BY)}")
+        raise typer.Exit(2)
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    flt = CostFilter(workspace_id=workspace, campaign_id=campaign, run_id=run, agent=agent, model=model, since=since)
+    rows = CostLedger(get_engine()).totals(groups, flt)  # type: ignore[arg-type]
+    table = Table(title="LLM spend (cost ledger)", title_justify="left")
+    for g in groups:
+        table.add_column(g)
+    for name in ("calls", "cache hits", "input tok", "cached tok", "output tok", "USD", "saved USD"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        table.add_row(
+            *[r.group[g] or "-" for g in groups],
+            str(r.calls), str(r.cache_hits), str(r.input_tokens), str(r.cache_read_tokens), str(r.output_tokens),
+            f"{r.cost_usd:.6f}" + (f" (+{r.unpriced_calls} unpriced)" if r.unpriced_calls else ""),
+            f"{r.saved_usd:.6f}",
+        )
+    console.print(table)
+    if as_json:
+        print(json.dumps({"rows": [r.model_dump(mode="json") for r in rows]}))
+
+
+@budget_app.command("set")
+def budget_set(
+    kind: Annotated[str, typer.Argument(help="workspace_day | workspace_month | campaign | run")],
+    scope_id: Annotated[str, typer.Argument(help="The workspace, campaign or run id.")],
+    usd: Annotated[str, typer.Argument(help="Cap in USD, or 'none' to remove it.")],
+) -> None:
+    """Set or remove a spending cap."""
+    from brandcrew.llm.limits import BUDGET_KINDS, BudgetLimits
+    from brandcrew.store.engine import get_engine
+
+    if kind not in BUDGET_KINDS:
+        console.print(f"[red]error:[/red] unknown budget kind {kind!r}; choose from {', '.join(BUDGET_KINDS)}")
+        raise typer.Exit(2)
+    try:
+        value = None if usd.lower() == "none" else Decimal(usd)
+    except ArithmeticError:
+        console.print(f"[red]error:[/red] {usd!r} is not an amount in USD")
+        raise typer.Exit(2) from None
+    if value is not None and value < 0:
+        console.print("[red]error:[/red] a cap cannot be negative")
+        raise typer.Exit(2)
+    BudgetLimits(get_engine()).set(kind, scope_id, value)  # type: ignore[arg-type]
+    console.print(f"{kind} {scope_id}: {'no cap' if value is None else f'${value}'}")
+
+
+@budget_app.command("show")
+def budget_show(as_json: JsonOpt = False) -> None:
+    """Every cap with what is spent and reserved against it now."""
+    from brandcrew.llm._cost import from_nanos
+    from brandcrew.llm.limits import budget_key
+    from brandcrew.llm.runtime import get_runtime
+    from brandcrew.store.tables import BudgetLimit
+    from sqlmodel import Session, select
+
+    runtime = get_runtime()
+    with Session(runtime.engine) as session:
+        limits = session.exec(select(BudgetLimit)).all()
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for lim in limits:
+        key = budget_key(lim.scope, lim.scope_id, now)  # type: ignore[arg-type]
+        status = {s.key: s for s in runtime.budgets.status([key])}.get(key)
+        rows.append(
+            {
+                "scope": lim.scope,
+                "id": lim.scope_id,
+                "limit_usd": str(from_nanos(lim.limit_nanousd)),
+                "spent_usd": str(from_nanos(status.spent_nanos if status else 0)),
+                "reserved_usd": str(from_nanos(status.reserved_nanos if status else 0)),
+            }
+        )
+    table = Table(title="Budgets", title_justify="left")
+    for name in ("scope", "id", "limit_usd", "spent_usd", "reserved_usd"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+    if as_json:
+        print(json.dumps({"budgets": rows}))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the configured database to the latest schema."""
+    from brandcrew.settings import get_settings
+    from brandcrew.store.engine import get_engine
+
+    get_engine()
+    console.print(f"database at {get_settings().resolved_database_url()} is up to date")
+
+
+@models_app.command("route")
+def models_route(
+    agent: Annotated[str | None, typer.Option()] = None,
+    step: Annotated[str | None, typer.Option(help="route|classify|extract|write|plan|analyze")] = None,
+    prompt_tokens: Annotated[int, typer.Option()] = 1000,
+    max_output_tokens: Annotated[int, typer.Option()] = 1024,
+    tools: Annotated[bool, typer.Option(help="The step needs tool calling.")] = False,
+    assume_keys: Annotated[bool, typer.Option(help="Pretend every provider key is set.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show which model the router would pick for a step, and why."""
+    from brandcrew.llm.config import load_models_config
+    from brandcrew.llm.prices import PriceTable
+    from brandcrew.llm.router import ModelRouter, RouteRequest
+    from brandcrew.settings import get_settings
+
+    try:
+        config = load_models_config(get_settings().configs_dir / "models.yaml")
+        router = ModelRouter(
+            config, PriceTable(config.price_overrides()), has_credentials=(lambda m, p: True) if assume_keys else None
+        )
+        decision = router.decide(
+            RouteRequest(
+                agent=agent,
+                step=step,  # type: ignore[arg-type]
+                prompt_tokens=prompt_tokens,
+                max_output_tokens=max_output_tokens,
+                needs_tools=tools,
+            )
+        )
+    except BrandcrewError as exc:
+        _fail(exc)
+        return
+    console.print(f"[bold]{decision.chosen.model}[/bold] ({decision.chosen.provider}, tier {decision.chosen.tier})")
+    console.print(f"reason: {decision.reason}")
+    console.print(f"fallbacks: {', '.join(c.model for c in decision.fallbacks) or '-'}")
+    if as_json:
+        print(json.dumps(decision.model_dump(mode="json")))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
