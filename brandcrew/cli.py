@@ -15,7 +15,9 @@ from rich.table import Table
 from brandcrew.errors import BrandcrewError
 
 app = typer.Typer(help="brandcrew: run a brand's social media with AI agents.", no_args_is_help=True)
-budget_app = typer.Typer(help="Spending caps per workspace (day, month), campaign and run.", no_args_is_help=True)
+budget_app = typer.Typer(
+    help="Spending caps per workspace (day, month), campaign and run.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 models_app = typer.Typer(help="Model routing.", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
@@ -53,7 +55,9 @@ def demo(
 
 @app.command()
 def costs(
-    by: Annotated[str, typer.Option(help="Comma-separated: workspace,campaign,run,agent,model,provider,step,day")] = "agent,model",
+    by: Annotated[
+        str, typer.Option(help="Comma-separated: workspace,campaign,run,agent,model,provider,step,day")
+    ] = "agent,model",
     workspace: Annotated[str | None, typer.Option()] = None,
     campaign: Annotated[str | None, typer.Option()] = None,
     run: Annotated[str | None, typer.Option()] = None,
@@ -72,7 +76,9 @@ def costs(
         console.print(f"[red]error:[/red] cannot group by {unknown}; choose from {', '.join(GROUP_BY)}")
         raise typer.Exit(2)
     since = datetime.now(UTC) - timedelta(days=days) if days else None
-    flt = CostFilter(workspace_id=workspace, campaign_id=campaign, run_id=run, agent=agent, model=model, since=since)
+    flt = CostFilter(
+        workspace_id=workspace, campaign_id=campaign, run_id=run, agent=agent, model=model, since=since
+    )
     rows = CostLedger(get_engine()).totals(groups, flt)  # type: ignore[arg-type]
     table = Table(title="LLM spend (cost ledger)", title_justify="left")
     for g in groups:
@@ -82,7 +88,11 @@ def costs(
     for r in rows:
         table.add_row(
             *[r.group[g] or "-" for g in groups],
-            str(r.calls), str(r.cache_hits), str(r.input_tokens), str(r.cache_read_tokens), str(r.output_tokens),
+            str(r.calls),
+            str(r.cache_hits),
+            str(r.input_tokens),
+            str(r.cache_read_tokens),
+            str(r.output_tokens),
             f"{r.cost_usd:.6f}" + (f" (+{r.unpriced_calls} unpriced)" if r.unpriced_calls else ""),
             f"{r.saved_usd:.6f}",
         )
@@ -102,7 +112,9 @@ def budget_set(
     from brandcrew.store.engine import get_engine
 
     if kind not in BUDGET_KINDS:
-        console.print(f"[red]error:[/red] unknown budget kind {kind!r}; choose from {', '.join(BUDGET_KINDS)}")
+        console.print(
+            f"[red]error:[/red] unknown budget kind {kind!r}; choose from {', '.join(BUDGET_KINDS)}"
+        )
         raise typer.Exit(2)
     try:
         value = None if usd.lower() == "none" else Decimal(usd)
@@ -112,18 +124,19 @@ def budget_set(
     if value is not None and value < 0:
         console.print("[red]error:[/red] a cap cannot be negative")
         raise typer.Exit(2)
-    BudgetLimits(get_engine()).set(kind, scope_id, value)  # type: ignore[arg-type]
+    BudgetLimits(get_engine()).set(kind, scope_id, value)
     console.print(f"{kind} {scope_id}: {'no cap' if value is None else f'${value}'}")
 
 
 @budget_app.command("show")
 def budget_show(as_json: JsonOpt = False) -> None:
     """Every cap with what is spent and reserved against it now."""
-    from brandcrew.llm._cost import from_nanos
+    from sqlmodel import Session, select
+
+    from brandcrew.llm._cost import from_nanos, usd_text
     from brandcrew.llm.limits import budget_key
     from brandcrew.llm.runtime import get_runtime
     from brandcrew.store.tables import BudgetLimit
-    from sqlmodel import Session, select
 
     runtime = get_runtime()
     with Session(runtime.engine) as session:
@@ -137,9 +150,9 @@ def budget_show(as_json: JsonOpt = False) -> None:
             {
                 "scope": lim.scope,
                 "id": lim.scope_id,
-                "limit_usd": str(from_nanos(lim.limit_nanousd)),
-                "spent_usd": str(from_nanos(status.spent_nanos if status else 0)),
-                "reserved_usd": str(from_nanos(status.reserved_nanos if status else 0)),
+                "limit_usd": usd_text(from_nanos(lim.limit_nanousd)),
+                "spent_usd": usd_text(from_nanos(status.spent_nanos if status else 0)),
+                "reserved_usd": usd_text(from_nanos(status.reserved_nanos if status else 0)),
             }
         )
     table = Table(title="Budgets", title_justify="left")
@@ -181,12 +194,14 @@ def models_route(
     try:
         config = load_models_config(get_settings().configs_dir / "models.yaml")
         router = ModelRouter(
-            config, PriceTable(config.price_overrides()), has_credentials=(lambda m, p: True) if assume_keys else None
+            config,
+            PriceTable(config.price_overrides()),
+            has_credentials=(lambda m, p: True) if assume_keys else None,
         )
         decision = router.decide(
             RouteRequest(
                 agent=agent,
-                step=step,  # type: ignore[arg-type]
+                step=step,
                 prompt_tokens=prompt_tokens,
                 max_output_tokens=max_output_tokens,
                 needs_tools=tools,
@@ -195,7 +210,9 @@ def models_route(
     except BrandcrewError as exc:
         _fail(exc)
         return
-    console.print(f"[bold]{decision.chosen.model}[/bold] ({decision.chosen.provider}, tier {decision.chosen.tier})")
+    console.print(
+        f"[bold]{decision.chosen.model}[/bold] ({decision.chosen.provider}, tier {decision.chosen.tier})"
+    )
     console.print(f"reason: {decision.reason}")
     console.print(f"fallbacks: {', '.join(c.model for c in decision.fallbacks) or '-'}")
     if as_json:

@@ -62,8 +62,10 @@ class BudgetStore(Protocol):
         """Hold `amount_nanos` on every scope, or on none and raise BudgetExceeded."""
         ...
 
-    def settle(self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None) -> bool:
-        """Turn a reservation into spend of `actual_nanos` and write its ledger row; False if already closed."""
+    def settle(
+        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+    ) -> bool:
+        """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         ...
 
     def release(self, reservation: Reservation) -> bool:
@@ -139,10 +141,15 @@ class SqlBudgetStore:
             )
         return reservation
 
-    def _close(self, reservation_id: str, actual_nanos: int | None, ledger_row: LlmCall | None = None) -> bool:
+    def _close(
+        self, reservation_id: str, actual_nanos: int | None, ledger_row: LlmCall | None = None
+    ) -> bool:
         with write_transaction(self.engine) as conn:
             row = conn.execute(
-                text("SELECT keys, amount_nanousd FROM budget_reservations WHERE id = :id AND status = 'reserved'"),
+                text(
+                    "SELECT keys, amount_nanousd FROM budget_reservations "
+                    "WHERE id = :id AND status = 'reserved'"
+                ),
                 {"id": reservation_id},
             ).first()
             if row is None:
@@ -153,7 +160,11 @@ class SqlBudgetStore:
                     "UPDATE budget_reservations SET status = :s, actual_nanousd = :x "
                     "WHERE id = :id AND status = 'reserved'"
                 ),
-                {"s": "released" if actual_nanos is None else "settled", "x": actual_nanos, "id": reservation_id},
+                {
+                    "s": "released" if actual_nanos is None else "settled",
+                    "x": actual_nanos,
+                    "id": reservation_id,
+                },
             ).rowcount
             if closed != 1:
                 return False
@@ -170,8 +181,10 @@ class SqlBudgetStore:
                 conn.execute(LlmCall.__table__.insert().values(**ledger_row.model_dump()))  # type: ignore[attr-defined]
         return True
 
-    def settle(self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None) -> bool:
-        """Turn a reservation into spend of `actual_nanos` and write its ledger row; False if already closed."""
+    def settle(
+        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+    ) -> bool:
+        """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         return self._close(reservation.id, actual_nanos, ledger_row)
 
     def release(self, reservation: Reservation) -> bool:
@@ -189,7 +202,12 @@ class SqlBudgetStore:
                 )
             ).all()
         return [
-            BudgetStatus(key=r.key, limit_nanos=r.limit_nanousd, spent_nanos=r.spent_nanousd, reserved_nanos=r.reserved_nanousd)
+            BudgetStatus(
+                key=r.key,
+                limit_nanos=r.limit_nanousd,
+                spent_nanos=r.spent_nanousd,
+                reserved_nanos=r.reserved_nanousd,
+            )
             for r in rows
         ]
 
@@ -200,7 +218,9 @@ class SqlBudgetStore:
             ids = [
                 r[0]
                 for r in conn.execute(
-                    text("SELECT id FROM budget_reservations WHERE status = 'reserved' AND expires_at < :now"),
+                    text(
+                        "SELECT id FROM budget_reservations WHERE status = 'reserved' AND expires_at < :now"
+                    ),
                     {"now": now},
                 )
             ]
@@ -217,7 +237,8 @@ for i = 1, n do
   redis.call('HSETNX', KEYS[i], 'spent', 0)
   redis.call('HSETNX', KEYS[i], 'reserved', 0)
   redis.call('HSET', KEYS[i], 'limit', limit)
-  local committed = tonumber(redis.call('HGET', KEYS[i], 'spent')) + tonumber(redis.call('HGET', KEYS[i], 'reserved'))
+  local committed = tonumber(redis.call('HGET', KEYS[i], 'spent'))
+    + tonumber(redis.call('HGET', KEYS[i], 'reserved'))
   if committed + amount > limit then
     return {0, i, committed}
   end
@@ -290,8 +311,10 @@ class RedisBudgetStore:
         keys = [self._resv_key(reservation_id), self._expiry_key()]
         return bool(self._close_script(keys=keys, args=[reservation_id, actual_nanos, self.prefix]))
 
-    def settle(self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None) -> bool:
-        """Turn a reservation into spend of `actual_nanos` and write its ledger row; False if already closed."""
+    def settle(
+        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+    ) -> bool:
+        """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         if ledger_row is not None and self.ledger is not None:
             self.ledger.record(ledger_row)
         return self._close(reservation.id, actual_nanos)
@@ -310,7 +333,10 @@ class RedisBudgetStore:
             get = {k.decode() if isinstance(k, bytes) else k: int(v) for k, v in data.items()}
             out.append(
                 BudgetStatus(
-                    key=key, limit_nanos=get["limit"], spent_nanos=get["spent"], reserved_nanos=get["reserved"]
+                    key=key,
+                    limit_nanos=get["limit"],
+                    spent_nanos=get["spent"],
+                    reserved_nanos=get["reserved"],
                 )
             )
         return out

@@ -63,7 +63,9 @@ class SqlResponseCache:
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             return None
-        return CachedResponse(response=ModelResponse.model_validate_json(row.response), cost_nanos=row.cost_nanousd)
+        return CachedResponse(
+            response=ModelResponse.model_validate_json(row.response), cost_nanos=row.cost_nanousd
+        )
 
     def put(self, key: str, workspace_id: str, entry: CachedResponse, *, ttl_s: int) -> None:
         """Store an entry for `ttl_s` seconds (last writer wins)."""
@@ -78,7 +80,9 @@ class SqlResponseCache:
             "expires_at": now + timedelta(seconds=ttl_s),
         }
         stmt = self._insert(LlmCacheEntry.__table__).values(**values)  # type: ignore[attr-defined]
-        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={k: v for k, v in values.items() if k != "key"})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_={k: v for k, v in values.items() if k != "key"}
+        )
         with self.engine.begin() as conn:
             conn.execute(stmt)
 

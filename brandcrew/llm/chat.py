@@ -88,8 +88,13 @@ def _ai_message(result: CallResult) -> AIMessage:
         if c.raw_arguments is None
     ]
     invalid = [
-        {"name": c.name, "args": c.raw_arguments, "id": c.id, "error": "arguments are not a JSON object",
-         "type": "invalid_tool_call"}
+        {
+            "name": c.name,
+            "args": c.raw_arguments,
+            "id": c.id,
+            "error": "arguments are not a JSON object",
+            "type": "invalid_tool_call",
+        }
         for c in response.tool_calls
         if c.raw_arguments is not None
     ]
@@ -161,7 +166,7 @@ class ChatBrandcrew(BaseChatModel):
         hints.setdefault("step", ctx.step)
         request = ModelRequest(
             model=kwargs.get("model", self.model) or "auto",
-            messages=convert_to_openai_messages(messages),  # type: ignore[arg-type]
+            messages=convert_to_openai_messages(messages),
             tools=list(kwargs.get("tools") or []),
             tool_choice=tool_choice,
             response_format=kwargs.get("response_format"),
@@ -188,7 +193,9 @@ class ChatBrandcrew(BaseChatModel):
         request, opts = self._request(messages, stop, kwargs, ctx)
         result = await self._runtime().complete(request, ctx=ctx, opts=opts)
         message = _ai_message(result)
-        return ChatResult(generations=[ChatGeneration(message=message)], llm_output=_response_metadata(result))
+        return ChatResult(
+            generations=[ChatGeneration(message=message)], llm_output=_response_metadata(result)
+        )
 
     def _generate(
         self,
@@ -214,8 +221,13 @@ class ChatBrandcrew(BaseChatModel):
                 chunk = AIMessageChunk(
                     content=item.content,
                     tool_call_chunks=[
-                        {"name": d.get("name"), "args": d.get("arguments"), "id": d.get("id"),
-                         "index": d.get("index"), "type": "tool_call_chunk"}
+                        {
+                            "name": d.get("name"),
+                            "args": d.get("arguments"),
+                            "id": d.get("id"),
+                            "index": d.get("index"),
+                            "type": "tool_call_chunk",
+                        }
                         for d in item.tool_call_deltas
                     ],
                 )
@@ -262,7 +274,7 @@ class ChatBrandcrew(BaseChatModel):
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
     def with_context(self, **fields: Any) -> ChatBrandcrew:
-        """A copy for another agent, step, tier or run: `model.with_context(agent="strategy", step="plan")`."""
+        """A copy for another agent, step, tier or run, e.g. `model.with_context(agent="strategy")`."""
         return self.model_copy(update=fields)
 
 

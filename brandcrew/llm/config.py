@@ -83,7 +83,9 @@ class ModelsConfig(BaseModel):
         out = dict(self.prices)
         for name, dep in self.deployments.items():
             if dep.price is not None:
-                out.setdefault(name, dep.price.model_copy(update={"provider": dep.provider or dep.price.provider}))
+                out.setdefault(
+                    name, dep.price.model_copy(update={"provider": dep.provider or dep.price.provider})
+                )
         return out
 
 

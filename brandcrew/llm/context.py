@@ -26,7 +26,8 @@ class LlmContext(BaseModel):
     """Pins a tier for the calls inside, overriding the agent's default."""
 
 
-_current: ContextVar[LlmContext] = ContextVar("brandcrew_llm_context", default=LlmContext())
+# The default is frozen (immutable), so sharing one instance is safe.
+_current: ContextVar[LlmContext] = ContextVar("brandcrew_llm_context", default=LlmContext())  # noqa: B039
 
 
 def current_context() -> LlmContext:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, case, func
 from sqlmodel import Session, col, select
 
 from brandcrew.llm._cost import from_nanos
@@ -89,7 +89,7 @@ class CostLedger:
         groups = [_column(g) for g in (by or [])]
         aggregates = [
             func.count().label("calls"),
-            func.sum(func.cast(LlmCall.cache_hit, type_=func.count().type)).label("cache_hits"),
+            func.sum(case((col(LlmCall.cache_hit), 1), else_=0)).label("cache_hits"),
             func.coalesce(func.sum(LlmCall.input_tokens), 0),
             func.coalesce(func.sum(LlmCall.cache_read_tokens), 0),
             func.coalesce(func.sum(LlmCall.cache_write_tokens), 0),
@@ -97,7 +97,7 @@ class CostLedger:
             func.coalesce(func.sum(LlmCall.reasoning_tokens), 0),
             func.coalesce(func.sum(LlmCall.cost_nanousd), 0),
             func.coalesce(func.sum(LlmCall.saved_nanousd), 0),
-            func.count() - func.count(LlmCall.cost_nanousd),
+            func.count() - func.count(col(LlmCall.cost_nanousd)),
         ]
         stmt = self._where(select(*groups, *aggregates), flt or CostFilter())
         if groups:
@@ -110,7 +110,9 @@ class CostLedger:
                 calls, hits, inp, cr, cw, outp, reas, cost, saved, unpriced = values[len(groups) :]
                 out.append(
                     CostRow(
-                        group={g: (None if k is None else str(k)) for g, k in zip(by or [], keys, strict=True)},
+                        group={
+                            g: (None if k is None else str(k)) for g, k in zip(by or [], keys, strict=True)
+                        },
                         calls=int(calls),
                         cache_hits=int(hits or 0),
                         input_tokens=int(inp),

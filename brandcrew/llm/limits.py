@@ -47,7 +47,9 @@ class BudgetLimits:
                 if row is not None:
                     session.delete(row)
             elif row is None:
-                session.add(BudgetLimit(scope=kind, scope_id=scope_id, limit_nanousd=to_nanos(Decimal(str(usd)))))
+                session.add(
+                    BudgetLimit(scope=kind, scope_id=scope_id, limit_nanousd=to_nanos(Decimal(str(usd))))
+                )
             else:
                 row.limit_nanousd = to_nanos(Decimal(str(usd)))
                 row.updated_at = utcnow()

@@ -52,7 +52,13 @@ def to_model_api_error(exc: BaseException, *, provider: str, model: str) -> Mode
     """Map a LiteLLM/httpx exception to brandcrew's typed error, deciding whether it is retryable."""
     status = getattr(exc, "status_code", None)
     name = type(exc).__name__
-    connection_trouble = name in {"APIConnectionError", "Timeout", "APITimeoutError", "ConnectError", "ReadTimeout"}
+    connection_trouble = name in {
+        "APIConnectionError",
+        "Timeout",
+        "APITimeoutError",
+        "ConnectError",
+        "ReadTimeout",
+    }
     retryable = connection_trouble or (isinstance(status, int) and status in _RETRYABLE_STATUS)
     return ModelAPIError(
         f"{provider}/{model}: {name}: {exc}",

@@ -200,7 +200,11 @@ class ModelRouter:
             return decision
 
         remaining, limit = req.budget_remaining_nanos, req.budget_limit_nanos
-        if remaining is not None and limit and remaining < self.config.router.downgrade_below_fraction * limit:
+        if (
+            remaining is not None
+            and limit
+            and remaining < self.config.router.downgrade_below_fraction * limit
+        ):
             lowered = TIERS[max(0, _TIER_INDEX[tier] - 1)]
             if lowered != tier:
                 reasons.append(f"budget low (${from_nanos(remaining):.4f} left) -> {lowered}")
@@ -220,11 +224,15 @@ class ModelRouter:
                     continue
                 worst = None
                 if price is not None:
-                    worst = to_nanos(worst_case_cost(self._padded(req.prompt_tokens), req.max_output_tokens, price))
+                    worst = to_nanos(
+                        worst_case_cost(self._padded(req.prompt_tokens), req.max_output_tokens, price)
+                    )
                 elif remaining is not None:
                     skipped_unpriced.append(model)
                     continue
-                candidate = Candidate(model=model, provider=provider, tier=search_tier, worst_case_nanos=worst)
+                candidate = Candidate(
+                    model=model, provider=provider, tier=search_tier, worst_case_nanos=worst
+                )
                 if remaining is not None and worst is not None and worst > remaining:
                     skipped_budget.append(candidate)
                     continue
@@ -235,7 +243,8 @@ class ModelRouter:
                 cheapest = min(skipped_budget, key=lambda c: c.worst_case_nanos or 0)
                 raise BudgetExceeded(
                     f"no model fits the budget: cheapest {cheapest.model} may cost "
-                    f"${from_nanos(cheapest.worst_case_nanos or 0):.6f}, ${from_nanos(remaining or 0):.6f} left",
+                    f"${from_nanos(cheapest.worst_case_nanos or 0):.6f}, "
+                    f"${from_nanos(remaining or 0):.6f} left",
                     scope="router",
                     limit_usd=from_nanos(limit or 0),
                     committed_usd=from_nanos((limit or 0) - (remaining or 0)),

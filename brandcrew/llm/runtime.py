@@ -153,7 +153,9 @@ class LlmRuntime:
         return backend or self.default_backend
 
     # -- routing ---------------------------------------------------------------------------
-    def route(self, request: ModelRequest, ctx: LlmContext, opts: CallOptions) -> tuple[RouteDecision, list[BudgetScope]]:
+    def route(
+        self, request: ModelRequest, ctx: LlmContext, opts: CallOptions
+    ) -> tuple[RouteDecision, list[BudgetScope]]:
         """The routing decision for a request and the budget scopes it must fit under (blocking I/O)."""
         scopes = self.limits.scopes_for(ctx)
         remaining, limit = _tightest(scopes, self.budgets)
@@ -215,7 +217,9 @@ class LlmRuntime:
             if opts.validate is not None and not is_cascade_step and not opts.validate(result.response):
                 raise OutputValidationError(f"{candidate.model} output failed validation after escalation")
             return result
-        raise NoModelAvailable(f"every candidate failed: {attempts}; last error: {last_error}") from last_error
+        raise NoModelAvailable(
+            f"every candidate failed: {attempts}; last error: {last_error}"
+        ) from last_error
 
     def _ledger_row(
         self,
@@ -329,7 +333,10 @@ class LlmRuntime:
             return None
         future = asyncio.ensure_future(
             asyncio.to_thread(
-                self.budgets.reserve, scopes, candidate.worst_case_nanos, ttl_s=self.settings.reservation_ttl_s
+                self.budgets.reserve,
+                scopes,
+                candidate.worst_case_nanos,
+                ttl_s=self.settings.reservation_ttl_s,
             )
         )
         try:
@@ -373,14 +380,19 @@ class LlmRuntime:
                 # The worst case was not worst: record the truth and say so loudly.
                 log.error(
                     "call to %s cost %s nano-USD, above its reservation of %s; check token counting",
-                    response.model, cost_nanos, reservation.amount_nanos,
+                    response.model,
+                    cost_nanos,
+                    reservation.amount_nanos,
                 )
             self.budgets.settle(reservation, cost_nanos or 0, ledger_row=row)
         else:
             self.ledger.record(row)
         if key is not None and self.cache is not None:
             self.cache.put(
-                key, ctx.workspace_id, CachedResponse(response=response, cost_nanos=cost_nanos), ttl_s=self.settings.cache_ttl_s
+                key,
+                ctx.workspace_id,
+                CachedResponse(response=response, cost_nanos=cost_nanos),
+                ttl_s=self.settings.cache_ttl_s,
             )
         return CallResult(response=response, decision=decision, cost_usd=cost, ledger_id=row.id)
 
@@ -439,7 +451,9 @@ class LlmRuntime:
                     final = chunk
                 content.append(chunk.content)
                 for delta in chunk.tool_call_deltas:
-                    slot = calls.setdefault(int(delta.get("index", 0)), {"id": None, "name": None, "arguments": ""})
+                    slot = calls.setdefault(
+                        int(delta.get("index", 0)), {"id": None, "name": None, "arguments": ""}
+                    )
                     slot["id"] = delta.get("id") or slot["id"]
                     slot["name"] = delta.get("name") or slot["name"]
                     slot["arguments"] += delta.get("arguments") or ""
@@ -457,7 +471,9 @@ class LlmRuntime:
         tool_calls = []
         for slot in calls.values():
             args, bad = parse_tool_arguments(slot["arguments"])
-            tool_calls.append(ToolCall(id=slot["id"] or "", name=slot["name"] or "", arguments=args, raw_arguments=bad))
+            tool_calls.append(
+                ToolCall(id=slot["id"] or "", name=slot["name"] or "", arguments=args, raw_arguments=bad)
+            )
         response = ModelResponse(
             model=candidate.model,
             provider=candidate.provider,

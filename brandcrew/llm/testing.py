@@ -47,12 +47,18 @@ def tool_call(name: str, args: dict[str, Any] | str, *, usage: LlmUsage | None =
     call = ToolCall(id=f"call_{next(_ids)}", name=name, arguments=parsed, raw_arguments=raw)
     return Step(
         response=ModelResponse(
-            model="", provider="", tool_calls=[call], finish_reason="tool_calls", usage=usage or LlmUsage(requests=1)
+            model="",
+            provider="",
+            tool_calls=[call],
+            finish_reason="tool_calls",
+            usage=usage or LlmUsage(requests=1),
         )
     )
 
 
-def fail(status_code: int = 500, *, retry_after_s: float | None = None, message: str = "scripted failure") -> Step:
+def fail(
+    status_code: int = 500, *, retry_after_s: float | None = None, message: str = "scripted failure"
+) -> Step:
     """A step that raises a provider error (retryable for 408/429/5xx)."""
     retryable = status_code in (408, 409, 429) or status_code >= 500
     return Step(
@@ -112,7 +118,12 @@ class ScriptedLlm:
         if response.tool_calls:
             yield ResponseChunk(
                 tool_call_deltas=[
-                    {"index": i, "id": c.id, "name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments)}
+                    {
+                        "index": i,
+                        "id": c.id,
+                        "name": c.name,
+                        "arguments": c.raw_arguments or json.dumps(c.arguments),
+                    }
                     for i, c in enumerate(response.tool_calls)
                 ]
             )

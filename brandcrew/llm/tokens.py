@@ -61,7 +61,7 @@ def count_message_tokens(
     total = _TOKENS_PER_REPLY
     for message in messages:
         total += _TOKENS_PER_MESSAGE
-        for key, value in message.items():
+        for _key, value in message.items():
             if value is None:
                 continue
             text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

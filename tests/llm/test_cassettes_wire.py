@@ -33,18 +33,20 @@ import os
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # must precede the litellm import
 
-import json  # noqa: E402
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import json
+import socket
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
-import httpx  # noqa: E402
-import litellm  # noqa: E402
-import pytest  # noqa: E402
-import vcr  # noqa: E402
-from vcr.errors import CannotOverwriteExistingCassetteException  # noqa: E402
+import httpx
+import litellm
+import pytest
+import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 CASSETTE_DIR = Path(__file__).resolve().parents[1] / "cassettes" / "llm"
 OPENAI_CASSETTE = "openai_tool_call_cached.yaml"
@@ -202,12 +204,13 @@ SCHEDULE_POST_TOOL: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "platform": {"type": "string", "enum": ["x", "linkedin"], "description": "Target platform."},
-                "text": {"type": "string", "description": "Final post text, exactly as it should be published."},
+                "text": {"type": "string", "description": "Final post text, exactly as published."},
                 "at": {
                     "type": "string",
                     "format": "date-time",
                     "description": (
-                        "Publication time: ISO 8601 date-time with UTC offset, e.g. 2025-11-25T09:30:00+01:00."
+                        "Publication time: ISO 8601 date-time with UTC offset, "
+                        "e.g. 2025-11-25T09:30:00+01:00."
                     ),
                 },
             },
@@ -300,15 +303,37 @@ def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return str(request.param)
 
 
-def _transport_class_names() -> set[str]:
-    """Class names of the transports of the async httpx clients litellm has cached (for the current loop)."""
-    names: set[str] = set()
-    for value in list(litellm.in_memory_llm_clients_cache.cache_dict.values()):
-        candidates = [value, getattr(value, "client", None), getattr(value, "_client", None)]
-        for candidate in candidates:
-            if isinstance(candidate, httpx.AsyncClient):
-                names.add(type(candidate._transport).__name__)
-    return names
+class WireSpy:
+    """A vcrpy ``before_record_request`` hook that keeps the live (already header-filtered) requests and
+    notes which vcrpy stub intercepted them: ``aiohttp`` (vcr/stubs/aiohttp_stubs.py, patched
+    ``aiohttp.ClientSession._request``) or ``httpx`` (vcr/stubs/httpx_stubs.py, patched
+    ``httpx.AsyncHTTPTransport.handle_async_request``)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+        self.stubs: set[str] = set()
+
+    def __call__(self, request: Any) -> Any:
+        # vcrpy also runs this hook over the requests stored in the cassette when it loads the file;
+        # only requests arriving through a stub are live ones.
+        stub = None
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and stub is None:
+            filename = frame.f_code.co_filename.replace(os.sep, "/")
+            if filename.endswith("vcr/stubs/aiohttp_stubs.py"):
+                stub = "aiohttp"
+            elif filename.endswith("vcr/stubs/httpx_stubs.py"):
+                stub = "httpx"
+            frame = frame.f_back
+        if stub is not None:
+            self.stubs.add(stub)
+            self.requests.append(request)
+        return request
+
+    def sent_json(self) -> dict[str, Any]:
+        bodies = {json.dumps(json.loads(r.body), sort_keys=True) for r in self.requests}
+        assert len(bodies) == 1, "expected exactly one distinct request"
+        return json.loads(bodies.pop())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -319,7 +344,8 @@ def _transport_class_names() -> set[str]:
 @pytest.mark.asyncio
 async def test_openai_tool_call_replay(transport: str) -> None:
     print("\nlitellm.model_cost['gpt-5-mini'] per-token prices:", _prices(OPENAI_MODEL))
-    with WIRE_VCR.use_cassette(OPENAI_CASSETTE) as cassette:
+    spy = WireSpy()
+    with WIRE_VCR.use_cassette(OPENAI_CASSETTE, before_record_request=spy) as cassette:
         response = await litellm.acompletion(
             model=OPENAI_MODEL,
             messages=openai_messages(),
@@ -328,12 +354,13 @@ async def test_openai_tool_call_replay(transport: str) -> None:
         )
         assert cassette.play_count == 1
         assert cassette.all_played
-        # The request litellm sent: max_tokens became max_completion_tokens (gpt-5 is a reasoning model)
-        # and the cache_control markers were stripped from the system blocks.
-        sent = json.loads(cassette.requests[0].body)
-        assert sent["max_completion_tokens"] == MAX_TOKENS
-        assert "max_tokens" not in sent
-        assert "cache_control" not in json.dumps(sent)
+    _check_wire(spy, transport, cassette, secret_header="authorization")
+    # The request litellm sent: max_tokens became max_completion_tokens (gpt-5 is a reasoning model)
+    # and the cache_control markers were stripped from the system blocks.
+    sent = spy.sent_json()
+    assert sent["max_completion_tokens"] == MAX_TOKENS
+    assert "max_tokens" not in sent
+    assert "cache_control" not in json.dumps(sent)
 
     message = response.choices[0].message
     assert response.choices[0].finish_reason == "tool_calls"
@@ -357,11 +384,14 @@ async def test_openai_tool_call_replay(transport: str) -> None:
     assert usage.prompt_tokens_details.audio_tokens == 0
     assert usage.completion_tokens_details.reasoning_tokens == 384
     assert usage.completion_tokens_details.audio_tokens == 0
-    # The Anthropic-style flat attribute is filled in from cached_tokens; there is no cache-write
-    # concept on OpenAI, so the cache-creation counters are absent/zero.
-    assert usage.cache_read_input_tokens == 1920
-    assert not getattr(usage, "cache_creation_input_tokens", 0)
-    assert not usage.prompt_tokens_details.cache_creation_tokens
+    # Nothing derived: text_tokens is not filled in for OpenAI.
+    assert usage.prompt_tokens_details.text_tokens is None
+    # The Anthropic-style attributes do NOT exist on an OpenAI Usage (attribute access raises
+    # AttributeError), and there is no cache-write count.  Provider-neutral code must read
+    # usage.prompt_tokens_details.cached_tokens, which both providers fill.
+    assert not hasattr(usage, "cache_read_input_tokens")
+    assert not hasattr(usage, "cache_creation_input_tokens")
+    assert getattr(usage.prompt_tokens_details, "cache_creation_tokens", None) is None
 
     # Hand calculation from litellm.model_cost["gpt-5-mini"]:
     #   input_cost_per_token        2.5e-07  (USD 0.25 / 1M)
@@ -374,6 +404,7 @@ async def test_openai_tool_call_replay(transport: str) -> None:
     hand_cost = Decimal("0.0012115")
     assert _formula_cost_openai(usage) == hand_cost
 
+    # litellm 1.110.2 agrees to the last digit (it applies the cache-read price to cached_tokens).
     reported = litellm.completion_cost(completion_response=response)
     print(f"OpenAI: hand-calculated USD {hand_cost}; litellm.completion_cost returned {reported!r}")
     assert Decimal(repr(reported)).quantize(Decimal("1e-12")) == hand_cost
@@ -387,7 +418,8 @@ async def test_openai_tool_call_replay(transport: str) -> None:
 @pytest.mark.asyncio
 async def test_anthropic_tool_call_replay(transport: str) -> None:
     print("\nlitellm.model_cost['claude-sonnet-4-5-20250929'] per-token prices:", _prices(ANTHROPIC_MODEL))
-    with WIRE_VCR.use_cassette(ANTHROPIC_CASSETTE) as cassette:
+    spy = WireSpy()
+    with WIRE_VCR.use_cassette(ANTHROPIC_CASSETTE, before_record_request=spy) as cassette:
         response = await litellm.acompletion(
             model=ANTHROPIC_MODEL,
             messages=anthropic_messages(),
@@ -396,12 +428,14 @@ async def test_anthropic_tool_call_replay(transport: str) -> None:
         )
         assert cassette.play_count == 1
         assert cassette.all_played
-        # The request litellm sent: the system message moved to the top-level "system" array with both
-        # cache_control breakpoints kept, and the tool was converted to Anthropic's input_schema shape.
-        sent = json.loads(cassette.requests[0].body)
-        assert [block.get("cache_control") for block in sent["system"]] == [{"type": "ephemeral"}] * 2
-        assert sent["tools"][0]["input_schema"] == SCHEDULE_POST_TOOL["function"]["parameters"]
-        assert sent["max_tokens"] == MAX_TOKENS
+    _check_wire(spy, transport, cassette, secret_header="x-api-key")
+    # The request litellm sent: the system message moved to the top-level "system" array with both
+    # cache_control breakpoints kept, and the tool was converted to Anthropic's input_schema shape.
+    sent = spy.sent_json()
+    assert "messages" in sent and all(m["role"] != "system" for m in sent["messages"])
+    assert [block.get("cache_control") for block in sent["system"]] == [{"type": "ephemeral"}] * 2
+    assert sent["tools"][0]["input_schema"] == SCHEDULE_POST_TOOL["function"]["parameters"]
+    assert sent["max_tokens"] == MAX_TOKENS
 
     message = response.choices[0].message
     assert response.choices[0].finish_reason == "tool_calls"  # Anthropic stop_reason "tool_use"
@@ -429,8 +463,11 @@ async def test_anthropic_tool_call_replay(transport: str) -> None:
     assert details.text_tokens == 71  # prompt_tokens - cached_tokens - cache_creation_tokens
     assert details.cache_creation_token_details.ephemeral_5m_input_tokens == 197
     assert details.cache_creation_token_details.ephemeral_1h_input_tokens == 0
-    # No extended thinking in this call: no reasoning tokens reported.
-    assert not (usage.completion_tokens_details and usage.completion_tokens_details.reasoning_tokens)
+    assert details.cache_write_tokens == 197  # alias litellm also fills
+    # No extended thinking in this call: reasoning_tokens 0, all 151 output tokens counted as text.
+    assert usage.completion_tokens_details.reasoning_tokens == 0
+    assert usage.completion_tokens_details.text_tokens == 151
+    assert usage.service_tier == "standard"
 
     # Hand calculation from litellm.model_cost["claude-sonnet-4-5-20250929"]:
     #   input_cost_per_token            3e-06    (USD 3.00 / 1M)
@@ -445,6 +482,8 @@ async def test_anthropic_tool_call_replay(transport: str) -> None:
     hand_cost = Decimal("0.00388095")
     assert _formula_cost_anthropic(usage) == hand_cost
 
+    # litellm 1.110.2 agrees to the last digit (no double counting of the cache tokens that it folded
+    # into prompt_tokens: it prices prompt_tokens - cached - creation at the input rate).
     reported = litellm.completion_cost(completion_response=response)
     print(f"Anthropic: hand-calculated USD {hand_cost}; litellm.completion_cost returned {reported!r}")
     assert Decimal(repr(reported)).quantize(Decimal("1e-12")) == hand_cost
@@ -456,22 +495,35 @@ async def test_anthropic_tool_call_replay(transport: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_unmatched_litellm_request_is_refused(transport: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "messages", "cassette_name"),
+    [
+        (OPENAI_MODEL, openai_messages(), OPENAI_CASSETTE),
+        (ANTHROPIC_MODEL, anthropic_messages(), ANTHROPIC_CASSETTE),
+    ],
+    ids=["openai", "anthropic"],
+)
+async def test_unmatched_litellm_request_is_refused(
+    transport: str, model: str, messages: list[dict[str, Any]], cassette_name: str
+) -> None:
     """A request whose body differs from the cassette is not replayed and never reaches the network."""
-    messages = openai_messages()
     messages[-1]["content"] += " Actually, make it 10:00."
-    with WIRE_VCR.use_cassette(OPENAI_CASSETTE) as cassette:
-        with pytest.raises(Exception) as excinfo:
+    with WIRE_VCR.use_cassette(cassette_name) as cassette:
+        with pytest.raises(litellm.InternalServerError) as excinfo:
             await litellm.acompletion(
-                model=OPENAI_MODEL,
+                model=model,
                 messages=messages,
                 tools=[SCHEDULE_POST_TOOL],
                 max_tokens=MAX_TOKENS,
                 max_retries=0,
             )
         assert cassette.play_count == 0
-    # litellm wraps vcrpy's exception (as an InternalServerError); the vcrpy message survives.
-    assert _chain_mentions_vcr(excinfo.value), repr(excinfo.value)
+    # litellm maps vcrpy's CannotOverwriteExistingCassetteException to litellm.InternalServerError
+    # (status 500 -- retry logic may treat it as retryable, hence max_retries=0); vcrpy's exception stays
+    # in the __cause__/__context__ chain and its message survives.
+    assert "Can't play back this request" in str(excinfo.value)
+    assert "differ in body" in str(excinfo.value)
+    assert _chain_has_vcr_error(excinfo.value)
 
 
 @pytest.mark.asyncio
@@ -487,6 +539,15 @@ async def test_unmatched_plain_httpx_request_raises_vcr_error() -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _check_wire(spy: WireSpy, transport: str, cassette: Any, secret_header: str) -> None:
+    # The request went through the vcrpy stub of the transport under test, ...
+    assert spy.stubs == {transport}
+    # ... its credential header was filtered before matching, ...
+    assert spy.requests and all(secret_header not in r.headers for r in spy.requests)
+    # ... and its JSON body equals the body stored in the cassette.
+    assert spy.sent_json() == json.loads(cassette.requests[0].body)
+
+
 def _prices(model: str) -> dict[str, Any]:
     entry = litellm.model_cost[model.split("/", 1)[-1]]
     return {k: v for k, v in entry.items() if k.endswith("_cost") or k.endswith("_cost_per_token")}
@@ -496,7 +557,7 @@ def _price(model: str, key: str) -> Decimal:
     return Decimal(repr(litellm.model_cost[model.split("/", 1)[-1]][key]))
 
 
-def _formula_cost_openai(usage: litellm.Usage) -> Decimal:
+def _formula_cost_openai(usage: Any) -> Decimal:
     cached = usage.prompt_tokens_details.cached_tokens
     return (
         (usage.prompt_tokens - cached) * _price(OPENAI_MODEL, "input_cost_per_token")
@@ -505,7 +566,7 @@ def _formula_cost_openai(usage: litellm.Usage) -> Decimal:
     )
 
 
-def _formula_cost_anthropic(usage: litellm.Usage) -> Decimal:
+def _formula_cost_anthropic(usage: Any) -> Decimal:
     uncached = usage.prompt_tokens - usage.cache_read_input_tokens - usage.cache_creation_input_tokens
     return (
         uncached * _price(ANTHROPIC_MODEL, "input_cost_per_token")
@@ -515,13 +576,11 @@ def _formula_cost_anthropic(usage: litellm.Usage) -> Decimal:
     )
 
 
-def _chain_mentions_vcr(exc: BaseException | None) -> bool:
+def _chain_has_vcr_error(exc: BaseException | None) -> bool:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, CannotOverwriteExistingCassetteException) or "Can't overwrite existing cassette" in str(
-            exc
-        ):
+        if isinstance(exc, CannotOverwriteExistingCassetteException):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

@@ -1,0 +1,69 @@
+"""The CLI's faces of the runtime: costs, budgets, routing, migrations, clear errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from brandcrew.cli import app
+
+runner = CliRunner()
+
+
+def last_json(output: str) -> Any:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_budget_set_show_and_remove() -> None:
+    assert runner.invoke(app, ["budget", "set", "campaign", "spring", "12.50"]).exit_code == 0
+    shown = runner.invoke(app, ["budget", "show", "--json"])
+    assert shown.exit_code == 0
+    assert last_json(shown.output)["budgets"] == [
+        {"scope": "campaign", "id": "spring", "limit_usd": "12.5", "spent_usd": "0", "reserved_usd": "0"}
+    ]
+    assert runner.invoke(app, ["budget", "set", "campaign", "spring", "none"]).exit_code == 0
+    assert last_json(runner.invoke(app, ["budget", "show", "--json"]).output)["budgets"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["budget", "set", "weekly", "x", "1"], "unknown budget kind"),
+        (["budget", "set", "run", "x", "lots"], "is not an amount"),
+        (["budget", "set", "run", "x", "-1"], "cannot be negative"),
+        (["costs", "--by", "colour"], "cannot group by"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_models_route_explains_the_choice() -> None:
+    offline = runner.invoke(app, ["models", "route", "--agent", "strategy", "--step", "plan", "--json"])
+    assert offline.exit_code == 0 and last_json(offline.output)["chosen"]["model"] == "offline"
+    keyed = runner.invoke(app, ["models", "route", "--agent", "strategy", "--step", "route", "--assume-keys", "--json"])
+    decision = last_json(keyed.output)
+    assert decision["chosen"]["model"] == "gpt-5-nano"
+    assert "step route -> small" in decision["reason"]
+
+
+def test_demo_then_costs_by_agent_shows_every_agent() -> None:
+    demo = runner.invoke(app, ["demo", "--json"])
+    assert demo.exit_code == 0, demo.output
+    figures = last_json(demo.output)
+    assert figures["calls"] == 22 and figures["cache_hits"] == 11 and figures["spend_usd"] == "0"
+    costs = runner.invoke(app, ["costs", "--by", "agent", "--json"])
+    rows = last_json(costs.output)["rows"]
+    agents = {r["group"]["agent"] for r in rows}
+    assert {"strategy", "content_creator", "crisis_management", "sentiment_analysis"} <= agents
+    assert sum(r["calls"] for r in rows) == 22
+
+
+def test_db_upgrade_is_idempotent() -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
