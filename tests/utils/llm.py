@@ -47,7 +47,9 @@ def all_keys(model: str, provider: str) -> bool:
     return True
 
 
-def make_runtime(engine: Any, backends: dict[str, Any], *, config: ModelsConfig | None = None, **kwargs: Any) -> LlmRuntime:
+def make_runtime(
+    engine: Any, backends: dict[str, Any], *, config: ModelsConfig | None = None, **kwargs: Any
+) -> LlmRuntime:
     """A runtime on `engine` whose providers are the given scripted backends."""
     config = config or scripted_config()
     from brandcrew.llm.prices import PriceTable

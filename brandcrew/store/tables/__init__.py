@@ -1,14 +1,42 @@
 """Every table, imported so that SQLModel's metadata (and Alembic) sees them all."""
 
-from brandcrew.store.tables._base import new_id, utcnow
+from brandcrew.store.tables._base import as_utc, new_id, utcnow
+from brandcrew.store.tables.accounts import SocialAccount
+from brandcrew.store.tables.audit import AuditLog
+from brandcrew.store.tables.community import Conversation, Message
+from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
+from brandcrew.store.tables.listening import Alert, ListeningQuery, Mention
 from brandcrew.store.tables.llm import BudgetCounter, BudgetLimit, BudgetReservation, LlmCacheEntry, LlmCall
+from brandcrew.store.tables.metrics import MetricPoint
+from brandcrew.store.tables.publishing import OutboxEntry
+from brandcrew.store.tables.tenancy import User, Workspace
+from brandcrew.store.tables.workflows import Approval, WorkflowDefinition
 
 __all__ = (
+    "Alert",
+    "Approval",
+    "AuditLog",
     "BudgetCounter",
     "BudgetLimit",
     "BudgetReservation",
+    "Campaign",
+    "Conversation",
+    "ListeningQuery",
     "LlmCacheEntry",
     "LlmCall",
+    "MediaAsset",
+    "Mention",
+    "Message",
+    "MetricPoint",
+    "OutboxEntry",
+    "Post",
+    "PostVariant",
+    "PostVersion",
+    "SocialAccount",
+    "User",
+    "WorkflowDefinition",
+    "Workspace",
+    "as_utc",
     "new_id",
     "utcnow",
 )
