@@ -138,7 +138,7 @@ async def run_demo(console: Console, *, workspace: str = "demo") -> dict[str, An
             )
             system = (
                 f"You are the {s.agent.replace('_', ' ')} agent of {brand.name}. Voice: {brand.voice.tone}. "
-                f"Audience: {brand.audience}."
+                f"Audience: {brand.audience}. Working session {run_id}."  # fresh per demo run: pass 2 hits
             )
             t0 = time.perf_counter()
             with llm_context(workspace_id=brand.workspace_id, run_id=run_id, campaign_id="demo-campaign"):

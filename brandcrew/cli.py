@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -24,7 +25,8 @@ app.add_typer(budget_app, name="budget")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 
-console = Console()
+# Wide enough for the cost tables when output is piped (rich assumes 80 columns then).
+console = Console(width=None if sys.stdout.isatty() else 130)
 JsonOpt = Annotated[bool, typer.Option("--json", help="End with one line holding a JSON object.")]
 
 

@@ -33,7 +33,7 @@ def test_budget_set_show_and_remove() -> None:
     [
         (["budget", "set", "weekly", "x", "1"], "unknown budget kind"),
         (["budget", "set", "run", "x", "lots"], "is not an amount"),
-        (["budget", "set", "run", "x", "-1"], "cannot be negative"),
+        (["budget", "set", "--", "run", "x", "-1"], "cannot be negative"),
         (["costs", "--by", "colour"], "cannot group by"),
     ],
 )
@@ -46,7 +46,9 @@ def test_bad_input_gets_a_clear_error(args: list[str], message: str) -> None:
 def test_models_route_explains_the_choice() -> None:
     offline = runner.invoke(app, ["models", "route", "--agent", "strategy", "--step", "plan", "--json"])
     assert offline.exit_code == 0 and last_json(offline.output)["chosen"]["model"] == "offline"
-    keyed = runner.invoke(app, ["models", "route", "--agent", "strategy", "--step", "route", "--assume-keys", "--json"])
+    keyed = runner.invoke(
+        app, ["models", "route", "--agent", "strategy", "--step", "route", "--assume-keys", "--json"]
+    )
     decision = last_json(keyed.output)
     assert decision["chosen"]["model"] == "gpt-5-nano"
     assert "step route -> small" in decision["reason"]

@@ -174,13 +174,15 @@ def _check_text(field: str, text: str, caps: PlatformCapabilities) -> list[Viola
     limit, method = caps.text.max_length, caps.text.count
     n = count_text(text, method)
     if n > limit:
-        how = " (fix splits it into a thread)" if caps.threads else ""
+        # A thread never splits a link, so a single link over the limit cannot be fixed there.
+        huge_link = caps.threads and _has_huge_link(text, limit, method)
+        how = " (a link alone is over the limit)" if huge_link else " (fix splits it)" if caps.threads else ""
         out.append(
             Violation(
                 field=field,
                 code=ViolationCode.TOO_LONG,
                 message=f"{field} is {n:,} {count_unit(method)}; {caps.name} allows {limit:,}{how}.",
-                fixable=True,
+                fixable=not huge_link,
                 limit=limit,
                 actual=n,
             )
@@ -467,6 +469,10 @@ def _is_url_token(token: str) -> bool:
     return bool(spans) and spans[0][0] == 0 and spans[0][1] >= len(token) - 1
 
 
+def _has_huge_link(text: str, limit: int, method: CountMethod) -> bool:
+    return any(_is_url_token(tok) and count_text(tok, method) > limit for tok in text.split())
+
+
 def _hard_cut(text: str, suffix: str, limit: int, measure: Callable[[str], int]) -> str:
     # Last resort for a run with no spaces (CJK, a long word): cut between grapheme clusters,
     # so an emoji sequence or an accented letter is never broken.
@@ -508,7 +514,16 @@ def shorten_text(text: str, limit: int, method: CountMethod, *, keep_tail: bool 
         fitted = _fit_body(text, body, after, limit, measure)
         if fitted is not None:
             return fitted
-    return _hard_cut(text, "", limit, measure).rstrip()
+    # Nothing fits because a link alone is over the limit: drop such links rather than cut one.
+    words = [text[s:e] for s, e in tokens]
+    kept = [w for w in words if not (_is_url_token(w) and measure(f"{w} {ELLIPSIS}") > limit)]
+    if len(kept) < len(words):
+        return shorten_text(" ".join(kept), limit, method, keep_tail=keep_tail)
+    cut = _hard_cut(text, "", limit, measure)
+    for s, e in find_urls(text):
+        if s < len(cut) < e:
+            cut = cut[:s]
+    return cut.rstrip()
 
 
 def _fit_body(
@@ -516,7 +531,11 @@ def _fit_body(
 ) -> str | None:
     def compose(k: int, ellipsis: bool = True) -> str:
         kept = text[: body[k - 1][1]]
-        return (kept.rstrip(_TRAILING_PUNCT) + ELLIPSIS if ellipsis else kept) + after
+        if not ellipsis:
+            return kept + after
+        if _is_url_token(text[slice(*body[k - 1])]):
+            return f"{kept} {ELLIPSIS}{after}"  # glued to a link, the ellipsis would join its path
+        return kept.rstrip(_TRAILING_PUNCT) + ELLIPSIS + after
 
     if body and measure(compose(len(body), ellipsis=False)) <= limit:
         return compose(len(body), ellipsis=False)  # only the tail had to go
@@ -600,6 +619,17 @@ def split_thread(text: str, limit: int, method: CountMethod) -> list[str]:
 _TRAILING_TAG_BLOCK = regex.compile(r"(?:^|\s)(?:[#\uff03]\w+\s*)+$")
 
 
+def _closing_tag_block(text: str) -> int:
+    # Where the closing run of hashtags starts, or past the end if there is none. One tag ending
+    # a line of prose ("we love #rust") is part of the sentence, not a closing block.
+    block = _TRAILING_TAG_BLOCK.search(text)
+    if block is None:
+        return len(text) + 1
+    start: int = block.start()
+    own_line = start == 0 or text[start] == "\n" or text[:start].endswith("\n")
+    return start if own_line or text.count("#", start) + text.count("\uff03", start) > 1 else len(text) + 1
+
+
 def _limit_spans(text: str, spans: list[tuple[int, int]], keep: int, block_start: int) -> str:
     # Excess tags in the closing block are removed; inline ones lose only their sign, so the
     # sentence still reads ("we love #rust" -> "we love rust").
@@ -624,8 +654,7 @@ def _clean(field: str, text: str, caps: PlatformCapabilities, changes: list[FixC
         msg = f"kept the first {caps.mention_limit} of {len(ats)} @mentions; the rest lost their @"
         changes.append(FixChange(field=field, code=ViolationCode.TOO_MANY_MENTIONS, message=msg))
     if caps.hashtag_limit is not None and len(tags := hashtag_spans(text)) > caps.hashtag_limit:
-        block = _TRAILING_TAG_BLOCK.search(text)
-        text = _limit_spans(text, tags, caps.hashtag_limit, block.start() if block else len(text) + 1)
+        text = _limit_spans(text, tags, caps.hashtag_limit, _closing_tag_block(text))
         msg = f"kept the first {caps.hashtag_limit} of {len(tags)} hashtags"
         changes.append(FixChange(field=field, code=ViolationCode.TOO_MANY_HASHTAGS, message=msg))
     if caps.text_syntax == "linkedin_little":
@@ -643,6 +672,9 @@ def _fit_length(parts: list[str], caps: PlatformCapabilities, changes: list[FixC
         return parts
     unit = count_unit(method)
     if caps.threads:
+        over = [p for p in parts if count_text(p, method) > limit]
+        if parts != [parts[0]] and all(_has_huge_link(p, limit, method) for p in over):
+            return parts  # already split around the link; only the link itself is too long
         new = _split_parts(parts, limit, method)
         msg = f"split into a thread of {len(new)} parts, each at most {limit:,} {unit}"
         changes.append(FixChange(field="text", code=ViolationCode.TOO_LONG, message=msg))
@@ -703,12 +735,14 @@ def fix(draft: PostDraft, caps: PlatformCapabilities | None = None) -> FixResult
         thread = []
     parts = [text, *thread]
     # Escaping lengthens text and a cut can strand a backslash, so clean and fit until stable.
+    # A thread is split at most once: splitting again would number the numbered parts.
     for _ in range(4):
         cleaned = [
             _clean("text" if i == 0 else f"thread[{i - 1}]", p, caps, changes) for i, p in enumerate(parts)
         ]
         fitted = _fit_length(cleaned, caps, changes)
-        if fitted == parts:
+        if fitted == parts or (caps.threads and fitted != cleaned):
+            parts = fitted
             break
         parts = fitted
     fixed = draft.model_copy(

@@ -23,7 +23,9 @@ def system_database_url(settings: Settings) -> str:
     return f"sqlite:///{(settings.data_dir / 'dbos.sqlite').as_posix()}"
 
 
-def launch_dbos(*, settings: Settings | None = None, executor_id: str = "local", system_url: str | None = None) -> None:
+def launch_dbos(
+    *, settings: Settings | None = None, executor_id: str = "local", system_url: str | None = None
+) -> None:
     """Configure and launch DBOS once in this process (idempotent for the same database)."""
     settings = settings or get_settings()
     url = system_url or system_database_url(settings)

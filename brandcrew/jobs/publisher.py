@@ -101,10 +101,18 @@ class Publisher:
                     (
                         (col(OutboxEntry.status) == "pending")
                         & (col(OutboxEntry.due_at) <= now)
-                        & (col(OutboxEntry.next_attempt_at).is_(None) | (col(OutboxEntry.next_attempt_at) <= now))
+                        & (
+                            col(OutboxEntry.next_attempt_at).is_(None)
+                            | (col(OutboxEntry.next_attempt_at) <= now)
+                        )
                     )
-                    | ((col(OutboxEntry.status) == "unknown")
-                       & (col(OutboxEntry.next_attempt_at).is_(None) | (col(OutboxEntry.next_attempt_at) <= now)))
+                    | (
+                        (col(OutboxEntry.status) == "unknown")
+                        & (
+                            col(OutboxEntry.next_attempt_at).is_(None)
+                            | (col(OutboxEntry.next_attempt_at) <= now)
+                        )
+                    )
                     | ((col(OutboxEntry.status) == "publishing") & (col(OutboxEntry.claimed_at) < stale))
                 )
                 .order_by(col(OutboxEntry.due_at))
@@ -159,7 +167,9 @@ class Publisher:
             with Session(self.engine) as session:
                 used = published_count(session, account_id=account.id, since=now - timedelta(hours=24))
             if used >= quota:
-                self._defer(key, now + timedelta(hours=1), f"daily quota of {quota} posts reached", "rate_limited")
+                self._defer(
+                    key, now + timedelta(hours=1), f"daily quota of {quota} posts reached", "rate_limited"
+                )
                 return "retry"
         if not self._claim(key, now):
             return "in_flight"
@@ -210,7 +220,9 @@ class Publisher:
         self._published(key, result)
         return "published"
 
-    async def _after_auth_expired(self, key: str, account: SocialAccount, attempts: int, error: str) -> Outcome:
+    async def _after_auth_expired(
+        self, key: str, account: SocialAccount, attempts: int, error: str
+    ) -> Outcome:
         try:
             await self.accounts.refresh(account.id, now=self.clock())
         except Exception as exc:  # any refresh failure means a person must reconnect
@@ -226,8 +238,10 @@ class Publisher:
         if attempts >= self.policy.max_attempts:
             self._finish(key, "failed", error=f"gave up after {attempts} attempts: {error}", kind=kind)
             return "failed"
-        delay = delay_s if delay_s is not None else min(
-            self.policy.retry_max_s, self.policy.retry_base_s * 2 ** (attempts - 1)
+        delay = (
+            delay_s
+            if delay_s is not None
+            else min(self.policy.retry_max_s, self.policy.retry_base_s * 2 ** (attempts - 1))
         )
         self._defer(key, self.clock() + timedelta(seconds=delay), error, kind, release=True)
         return "retry"
@@ -248,55 +262,89 @@ class Publisher:
         try:
             found = await connector.find_posts(auth, since, until)
         except (RetryableError, OutcomeUnknown) as exc:
-            self._defer(key, self.clock() + timedelta(seconds=self.policy.retry_base_s), str(exc), "reconcile",
-                        status="unknown")
+            self._defer(
+                key,
+                self.clock() + timedelta(seconds=self.policy.retry_base_s),
+                str(exc),
+                "reconcile",
+                status="unknown",
+            )
             return "retry"
         except AuthExpired:
             try:
                 await self.accounts.refresh(account.id, now=self.clock())
             except Exception:
                 self.accounts.mark_auth_expired(account.id)
-            self._defer(key, self.clock(), "token expired during reconciliation", "reconcile", status="unknown")
+            self._defer(
+                key, self.clock(), "token expired during reconciliation", "reconcile", status="unknown"
+            )
             return "retry"
         for post in found:
             if text_hash(post.text) == wanted:
                 self._published(
-                    key, PublishResult(remote_id=post.remote_id, url=post.url, published_at=post.created_at),
+                    key,
+                    PublishResult(remote_id=post.remote_id, url=post.url, published_at=post.created_at),
                     reconciled=True,
                 )
                 return "published"
         if after_duplicate:
-            self._finish(key, "failed", error="platform reports duplicate content but the post is not on the "
-                         "account; change the text and schedule again", kind="rejected")
+            self._finish(
+                key,
+                "failed",
+                error="platform reports duplicate content but the post is not on the "
+                "account; change the text and schedule again",
+                kind="rejected",
+            )
             return "failed"
         grace = timedelta(seconds=self.policy.unknown_grace_s)
         if grace and updated is not None and self.clock() - updated < grace:
-            self._defer(key, updated + grace, "waiting before trusting the search", "reconcile", status="unknown")
+            self._defer(
+                key, updated + grace, "waiting before trusting the search", "reconcile", status="unknown"
+            )
             return "retry"
         log.info("outbox %s: not on the account after reconciliation; safe to publish again", key[:12])
-        return self._retry_or_fail(key, attempts, "previous attempt did not create the post", "reconciled",
-                                   delay_s=0.0)
+        return self._retry_or_fail(
+            key, attempts, "previous attempt did not create the post", "reconciled", delay_s=0.0
+        )
 
     # -- state writes --------------------------------------------------------------------------
     def _set_unknown(self, key: str, error: str) -> None:
         with write_transaction(self.engine) as conn:
             conn.execute(
-                text("UPDATE publish_outbox SET status = 'unknown', error = :e, error_kind = 'outcome_unknown', "
-                     "updated_at = :now WHERE key = :k AND status = 'publishing'"),
+                text(
+                    "UPDATE publish_outbox SET status = 'unknown', error = :e, error_kind = 'outcome_unknown', "
+                    "updated_at = :now WHERE key = :k AND status = 'publishing'"
+                ),
                 {"e": error[:2000], "k": key, "now": self.clock()},
             )
 
     def _defer(
-        self, key: str, when: datetime, error: str, kind: str, *, release: bool = False, status: str | None = None
+        self,
+        key: str,
+        when: datetime,
+        error: str,
+        kind: str,
+        *,
+        release: bool = False,
+        status: str | None = None,
     ) -> None:
         new_status = status or "pending"
         with write_transaction(self.engine) as conn:
             conn.execute(
-                text("UPDATE publish_outbox SET status = :s, next_attempt_at = :when, error = :e, error_kind = :kind, "
-                     "claimed_by = CASE WHEN :rel THEN NULL ELSE claimed_by END, updated_at = :now "
-                     "WHERE key = :k AND status NOT IN ('published', 'failed', 'cancelled')"),
-                {"s": new_status, "when": when, "e": error[:2000], "kind": kind, "rel": release, "k": key,
-                 "now": self.clock()},
+                text(
+                    "UPDATE publish_outbox SET status = :s, next_attempt_at = :when, error = :e, error_kind = :kind, "
+                    "claimed_by = CASE WHEN :rel THEN NULL ELSE claimed_by END, updated_at = :now "
+                    "WHERE key = :k AND status NOT IN ('published', 'failed', 'cancelled')"
+                ),
+                {
+                    "s": new_status,
+                    "when": when,
+                    "e": error[:2000],
+                    "kind": kind,
+                    "rel": release,
+                    "k": key,
+                    "now": self.clock(),
+                },
             )
 
     def _finish(self, key: str, status: str, *, error: str, kind: str) -> None:

@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+import contextlib
+
+from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
 from sqlmodel import Session, col, func, select
 
 from brandcrew.jobs.publisher import TERMINAL, Publisher
@@ -78,7 +80,7 @@ class PublishWorker:
     def __init__(self, publisher: Publisher, options: WorkerOptions | None = None) -> None:
         self.publisher = publisher
         self.options = options or WorkerOptions()
-        self._queue = None
+        self._queue: Queue | None = None
         self._enqueued: dict[str, float] = {}
 
     async def start(self) -> None:
@@ -108,7 +110,12 @@ class PublishWorker:
             with SetWorkflowID(key), SetEnqueueOptions(queue_partition_key=account_id or "-"):
                 handle = await self._queue.enqueue_async(publish_workflow, key)
             status = await handle.get_status()
-            if status is not None and status.status in ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+            if status is not None and status.status in (
+                "SUCCESS",
+                "ERROR",
+                "CANCELLED",
+                "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
+            ):
                 # The key's workflow ended but the row still needs work (e.g. a dead worker's claim):
                 # the publisher is safe to call directly.
                 await self.publisher.process(key)
@@ -125,9 +132,9 @@ class PublishWorker:
         with Session(self.publisher.engine) as session:
             return int(
                 session.exec(
-                    select(func.count()).select_from(OutboxEntry).where(
-                        col(OutboxEntry.status).in_(["pending", "publishing", "unknown"])
-                    )
+                    select(func.count())
+                    .select_from(OutboxEntry)
+                    .where(col(OutboxEntry.status).in_(["pending", "publishing", "unknown"]))
                 ).one()
             )
 
@@ -138,10 +145,8 @@ class PublishWorker:
                 await self.tick()
             except Exception:  # keep the worker alive; the outbox keeps the work
                 log.exception("dispatcher tick failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.options.poll_s)
-            except TimeoutError:
-                pass
 
     async def drain(self, *, timeout_s: float = 60.0) -> int:
         """Dispatch until no due row is left open (simulations and tests); returns rows still open."""
@@ -155,6 +160,11 @@ class PublishWorker:
 
     def _in_flight(self) -> bool:
         with Session(self.publisher.engine) as session:
-            return session.exec(
-                select(OutboxEntry.key).where(col(OutboxEntry.status).in_(["publishing", "unknown"])).limit(1)
-            ).first() is not None
+            return (
+                session.exec(
+                    select(OutboxEntry.key)
+                    .where(col(OutboxEntry.status).in_(["publishing", "unknown"]))
+                    .limit(1)
+                ).first()
+                is not None
+            )

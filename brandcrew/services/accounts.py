@@ -89,9 +89,13 @@ class AccountsService:
 
     def list(self, session: Session, workspace_id: str) -> list[SocialAccount]:
         """The workspace's accounts."""
-        return list(session.exec(select(SocialAccount).where(SocialAccount.workspace_id == workspace_id)).all())
+        return list(
+            session.exec(select(SocialAccount).where(SocialAccount.workspace_id == workspace_id)).all()
+        )
 
-    def disconnect(self, session: Session, workspace_id: str, account_id: str, *, user_id: str | None = None) -> None:
+    def disconnect(
+        self, session: Session, workspace_id: str, account_id: str, *, user_id: str | None = None
+    ) -> None:
         """Deactivate an account and forget its tokens."""
         account = self.get(session, workspace_id, account_id)
         account.is_active = False
@@ -101,8 +105,12 @@ class AccountsService:
         account.updated_at = utcnow()
         session.add(account)
         audit.record(
-            session, workspace_id=workspace_id, user_id=user_id, action="disconnect",
-            resource="social_account", resource_id=account_id,
+            session,
+            workspace_id=workspace_id,
+            user_id=user_id,
+            action="disconnect",
+            resource="social_account",
+            resource_id=account_id,
         )
 
     def auth(self, account: SocialAccount) -> AccountAuth:
@@ -113,8 +121,12 @@ class AccountsService:
             platform=account.platform,
             platform_account_id=account.platform_account_id,
             username=account.username,
-            access_token=self.cipher.decrypt(account.access_token, context=context) if account.access_token else "",
-            refresh_token=self.cipher.decrypt(account.refresh_token, context=context) if account.refresh_token else None,
+            access_token=self.cipher.decrypt(account.access_token, context=context)
+            if account.access_token
+            else "",
+            refresh_token=self.cipher.decrypt(account.refresh_token, context=context)
+            if account.refresh_token
+            else None,
             token_expiry=account.token_expiry,
             extra={k: str(v) for k, v in (account.extra or {}).items()},
         )
@@ -142,8 +154,12 @@ class AccountsService:
             account.updated_at = now or utcnow()
             session.add(account)
             audit.record(
-                session, workspace_id=account.workspace_id, actor="system", action="refresh_token",
-                resource="social_account", resource_id=account.id,
+                session,
+                workspace_id=account.workspace_id,
+                actor="system",
+                action="refresh_token",
+                resource="social_account",
+                resource_id=account.id,
             )
             session.commit()
             return self.auth(account)
@@ -157,7 +173,11 @@ class AccountsService:
                 account.updated_at = utcnow()
                 session.add(account)
                 audit.record(
-                    session, workspace_id=account.workspace_id, actor="system", action="auth_expired",
-                    resource="social_account", resource_id=account.id,
+                    session,
+                    workspace_id=account.workspace_id,
+                    actor="system",
+                    action="auth_expired",
+                    resource="social_account",
+                    resource_id=account.id,
                 )
                 session.commit()

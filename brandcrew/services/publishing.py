@@ -102,7 +102,8 @@ def _check_targets(session: Session, workspace_id: str, targets: list[PostTarget
         account = session.get(SocialAccount, target.account_id)
         if account is None or account.workspace_id != workspace_id:
             raise ValidationFailed(
-                f"account {target.account_id} is not connected to this workspace", details={"field": "targets"}
+                f"account {target.account_id} is not connected to this workspace",
+                details={"field": "targets"},
             )
         if account.platform != target.platform:
             raise ValidationFailed(
@@ -118,7 +119,10 @@ def _snapshot(session: Session, post: Post, variants: list[PostVariant], author_
             post_id=post.id,
             version=post.version,
             content=dict(post.content),
-            variants=[{"platform": v.platform, "account_id": v.account_id, "custom": v.custom_content} for v in variants],
+            variants=[
+                {"platform": v.platform, "account_id": v.account_id, "custom": v.custom_content}
+                for v in variants
+            ],
             author_id=author_id,
         )
     )
@@ -166,8 +170,14 @@ def create_post(
     session.add_all(variants)
     _snapshot(session, post, variants, author_id)
     audit.record(
-        session, workspace_id=workspace_id, user_id=author_id, actor=actor, action="create", resource="post",
-        resource_id=post.id, changes={"content": post.content, "targets": [t.model_dump() for t in targets]},
+        session,
+        workspace_id=workspace_id,
+        user_id=author_id,
+        actor=actor,
+        action="create",
+        resource="post",
+        resource_id=post.id,
+        changes={"content": post.content, "targets": [t.model_dump() for t in targets]},
     )
     return post
 
@@ -197,8 +207,13 @@ def update_post(
         for variant in variants:
             session.delete(variant)
         variants = [
-            PostVariant(workspace_id=workspace_id, post_id=post.id, platform=t.platform, account_id=t.account_id,
-                        custom_content=t.custom)
+            PostVariant(
+                workspace_id=workspace_id,
+                post_id=post.id,
+                platform=t.platform,
+                account_id=t.account_id,
+                custom_content=t.custom,
+            )
             for t in targets
         ]
         session.add_all(variants)
@@ -214,8 +229,16 @@ def update_post(
         _snapshot(session, post, variants, user_id)
     post.updated_at = utcnow()
     session.add(post)
-    audit.record(session, workspace_id=workspace_id, user_id=user_id, actor=actor, action="update", resource="post",
-                 resource_id=post.id, changes=changes)
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        actor=actor,
+        action="update",
+        resource="post",
+        resource_id=post.id,
+        changes=changes,
+    )
     return post
 
 
@@ -230,8 +253,14 @@ def delete_post(session: Session, *, workspace_id: str, post_id: str, user_id: s
     for version in session.exec(select(PostVersion).where(PostVersion.post_id == post.id)).all():
         session.delete(version)
     session.delete(post)
-    audit.record(session, workspace_id=workspace_id, user_id=user_id, action="delete", resource="post",
-                 resource_id=post_id)
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        action="delete",
+        resource="post",
+        resource_id=post_id,
+    )
 
 
 def list_posts(
@@ -276,8 +305,13 @@ def _media_items(session: Session, workspace_id: str, ids: list[str]) -> tuple[M
         if asset is None or asset.workspace_id != workspace_id:
             raise ValidationFailed(f"media asset {asset_id} not found", details={"field": "media"})
         items.append(
-            MediaItem(type=asset.type, url=asset.url, mime=asset.mime_type, size_bytes=asset.size,  # type: ignore[arg-type]
-                      duration_s=asset.duration_s)
+            MediaItem(
+                type=asset.type,
+                url=asset.url,
+                mime=asset.mime_type,
+                size_bytes=asset.size,
+                duration_s=asset.duration_s,
+            )
         )
     return tuple(items)
 
@@ -286,7 +320,7 @@ def draft_for(session: Session, post: Post, variant: PostVariant) -> PostDraft:
     """The exact draft a variant publishes: base content with the variant's overrides."""
     merged = {**post.content, **(variant.custom_content or {})}
     return PostDraft(
-        platform=variant.platform,  # type: ignore[arg-type]
+        platform=variant.platform,
         text=merged.get("text", ""),
         title=merged.get("title"),
         media=_media_items(session, post.workspace_id, list(merged.get("media", []))),
@@ -299,7 +333,8 @@ def validate_post(session: Session, *, workspace_id: str, post_id: str) -> dict[
     """Every platform violation of every variant, keyed by `platform:account_id`."""
     post = get_post(session, workspace_id=workspace_id, post_id=post_id)
     return {
-        f"{v.platform}:{v.account_id}": validate(draft_for(session, post, v)) for v in variants_of(session, post.id)
+        f"{v.platform}:{v.account_id}": validate(draft_for(session, post, v))
+        for v in variants_of(session, post.id)
     }
 
 
@@ -332,7 +367,9 @@ def schedule_post(
         raise Conflict(f"post {post_id} is {post.status} and cannot be scheduled")
     at = as_utc(at) or now
     if at < now - timedelta(minutes=1):
-        raise ValidationFailed(f"scheduled time {at.isoformat()} is in the past", details={"field": "scheduled_at"})
+        raise ValidationFailed(
+            f"scheduled time {at.isoformat()} is in the past", details={"field": "scheduled_at"}
+        )
     variants = variants_of(session, post.id)
     problems = {}
     drafts = {}
@@ -340,7 +377,9 @@ def schedule_post(
         draft = draft_for(session, post, variant)
         violations = validate(draft)
         if violations:
-            problems[f"{variant.platform}:{variant.account_id}"] = [v.model_dump(mode="json") for v in violations]
+            problems[f"{variant.platform}:{variant.account_id}"] = [
+                v.model_dump(mode="json") for v in violations
+            ]
         drafts[variant.id] = draft
     if problems:
         raise ValidationFailed("the post breaks platform limits", details=problems)
@@ -372,18 +411,39 @@ def schedule_post(
     post.scheduled_at = at
     post.updated_at = now
     session.add(post)
-    audit.record(session, workspace_id=workspace_id, user_id=user_id, actor=actor, action="schedule", resource="post",
-                 resource_id=post.id, changes={"at": at, "version": post.version})
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        actor=actor,
+        action="schedule",
+        resource="post",
+        resource_id=post.id,
+        changes={"at": at, "version": post.version},
+    )
     session.flush()
-    return list(session.exec(select(OutboxEntry).where(OutboxEntry.post_id == post.id,
-                                                         OutboxEntry.content_version == post.version)).all())
+    return list(
+        session.exec(
+            select(OutboxEntry).where(
+                OutboxEntry.post_id == post.id, OutboxEntry.content_version == post.version
+            )
+        ).all()
+    )
 
 
-def publish_now(session: Session, *, workspace_id: str, post_id: str, now: datetime | None = None,
-                user_id: str | None = None) -> list[OutboxEntry]:
+def publish_now(
+    session: Session,
+    *,
+    workspace_id: str,
+    post_id: str,
+    now: datetime | None = None,
+    user_id: str | None = None,
+) -> list[OutboxEntry]:
     """Queue a post for immediate publishing."""
     now = now or utcnow()
-    return schedule_post(session, workspace_id=workspace_id, post_id=post_id, at=now, now=now, user_id=user_id)
+    return schedule_post(
+        session, workspace_id=workspace_id, post_id=post_id, at=now, now=now, user_id=user_id
+    )
 
 
 class BulkResult(BaseModel):
@@ -415,7 +475,9 @@ def bulk(
                 else:
                     if at is None:
                         raise ValidationFailed("bulk schedule needs `at`")
-                    schedule_post(session, workspace_id=workspace_id, post_id=post_id, at=at, now=now, user_id=user_id)
+                    schedule_post(
+                        session, workspace_id=workspace_id, post_id=post_id, at=at, now=now, user_id=user_id
+                    )
             result.ok.append(post_id)
         except (NotFound, Conflict, ValidationFailed, PublishingPaused) as exc:
             result.failed[post_id] = str(exc)
@@ -458,14 +520,23 @@ def calendar(session: Session, *, workspace_id: str, start: datetime, end: datet
     """Every publish due or done in a window, in time order."""
     rows = session.exec(
         select(OutboxEntry)
-        .where(OutboxEntry.workspace_id == workspace_id, col(OutboxEntry.due_at) >= start,
-               col(OutboxEntry.due_at) < end, OutboxEntry.status != "cancelled")
+        .where(
+            OutboxEntry.workspace_id == workspace_id,
+            col(OutboxEntry.due_at) >= start,
+            col(OutboxEntry.due_at) < end,
+            OutboxEntry.status != "cancelled",
+        )
         .order_by(col(OutboxEntry.due_at))
     ).all()
     return [
-        CalendarItem(post_id=r.post_id, platform=r.platform, account_id=r.account_id,
-                     at=as_utc(r.published_at or r.due_at) or r.due_at, status=r.status,
-                     text=str(r.payload.get("text", "")))
+        CalendarItem(
+            post_id=r.post_id,
+            platform=r.platform,
+            account_id=r.account_id,
+            at=as_utc(r.published_at or r.due_at) or r.due_at,
+            status=r.status,
+            text=str(r.payload.get("text", "")),
+        )
         for r in rows
     ]
 
@@ -474,7 +545,9 @@ def published_count(session: Session, *, account_id: str, since: datetime) -> in
     """Posts an account published (or is publishing) since a time: the daily quota counter."""
     return int(
         session.exec(
-            select(func.count()).select_from(OutboxEntry).where(
+            select(func.count())
+            .select_from(OutboxEntry)
+            .where(
                 OutboxEntry.account_id == account_id,
                 col(OutboxEntry.status).in_(["published", "publishing", "unknown"]),
                 col(OutboxEntry.published_at).is_(None) | (col(OutboxEntry.published_at) >= since),
