@@ -30,15 +30,21 @@ def pick(options: Sequence[T], *salt: object) -> T:
 
 # --- words, stems and keyword overlap ---
 
-STOP_WORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing done down during each few for from further
-    get gets got had has have having he her here hers him his how i if in into is it its itself just
-    let lets like me more most my myself need needs no nor not now of off on once only or other our ours
-    ourselves out over own please same she should so some such than that the their theirs them then there
-    these they this those through to too under until up us use using very via want was we were what when
-    where which while who whom why will with would you your yours yourself tool tools function given
-    return returns""".split()
+
+def word_set(words: str) -> frozenset[str]:
+    """A frozen set of the whitespace-separated words in `words` (keeps vocabulary lists compact)."""
+    return frozenset(words.split())
+
+
+STOP_WORDS = word_set(
+    "a about above after again against all also am an and any are as at be because been before "
+    "being below between both but by can could did do does doing done down during each few for "
+    "from further get gets got had has have having he her here hers him his how i if in into is "
+    "it its itself just let lets like me more most my myself need needs no nor not now of off on "
+    "once only or other our ours ourselves out over own please same she should so some such than "
+    "that the their theirs them then there these they this those through to too under until up us "
+    "use using very via want was we were what when where which while who whom why will with would "
+    "you your yours yourself tool tools function given return returns"
 )
 
 # Words that name the same thing in requests and in tool descriptions; mapped before stemming.
@@ -91,6 +97,10 @@ _SYNONYMS = {
     "inbox": "message",
     "engagement": "engag",
     "twitter": "x",
+    "saying": "mention",
+    "said": "mention",
+    "talking": "mention",
+    "buzz": "mention",
 }
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9']*")
@@ -117,6 +127,30 @@ def stem(word: str) -> str:
     if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "lsz":
         w = w[:-1]  # planned -> plann -> plan
     return _SYNONYMS.get(w, w)
+
+
+# Nouns nearly every social tool or agent mentions; sharing one says little about which is meant.
+GENERIC_STEMS = frozenset(
+    {
+        "post",
+        "content",
+        "brand",
+        "social",
+        "media",
+        "platform",
+        "account",
+        "data",
+        "info",
+        "item",
+        "user",
+        "page",
+    }
+)
+
+
+def overlap_score(wanted: set[str], offered: set[str]) -> float:
+    """Stems in common, generic ones counting half."""
+    return sum(0.5 if s in GENERIC_STEMS else 1.0 for s in wanted & offered)
 
 
 def split_identifier(name: str) -> str:
@@ -173,8 +207,8 @@ PLATFORM_LABELS = {
     "pinterest": "Pinterest",
     "reddit": "Reddit",
 }
-PLATFORM_WORDS = frozenset(
-    "x twitter linkedin instagram insta ig facebook fb threads tiktok youtube yt pinterest reddit".split()
+PLATFORM_WORDS = word_set(
+    "x twitter linkedin instagram insta ig facebook fb threads tiktok youtube yt pinterest reddit"
 )
 _PLATFORM_ALIASES = {
     "twitter": "x",
@@ -213,6 +247,7 @@ def normalize_platform(name: str) -> str | None:
 def find_platforms(text: str) -> list[str]:
     """Platforms mentioned in `text`, in order of first mention."""
     hits: list[tuple[int, str]] = []
+    text = URL_RE.sub(lambda m: " " * len(m.group(0)), text)  # "x.com/..." in a link is not a request for X
     for platform, pattern in _PLATFORM_PATTERNS:
         match = pattern.search(text)
         if match:
@@ -328,15 +363,20 @@ def trim_to(text: str, limit: int, measure: Callable[[str], int] = len, *, ellip
     """`text` cut at a word boundary so that `measure` of it (ellipsis included) fits `limit`."""
     if measure(text) <= limit:
         return text
-    best = ""
-    for match in re.finditer(r"\S+", text):
-        head = text[: match.end()].rstrip(" ,;:-–—(")
-        if measure(head + ellipsis) > limit:
-            break
-        best = head
-    if not best:
-        return ""
-    return best + ellipsis
+    ends = [m.end() for m in re.finditer(r"\S+", text)]
+
+    def head(i: int) -> str:
+        return text[: ends[i]].rstrip(" ,;:-–—(")
+
+    # Lengths grow with the prefix, so binary-search the last word end that still fits.
+    low, high, best = 0, len(ends) - 1, -1
+    while low <= high:
+        mid = (low + high) // 2
+        if measure(head(mid) + ellipsis) <= limit:
+            best, low = mid, mid + 1
+        else:
+            high = mid - 1
+    return head(best) + ellipsis if best >= 0 and head(best) else ""
 
 
 # --- entities found in free text ---
@@ -363,7 +403,9 @@ _MONTHS = {
     for m in names.split()
 }  # fmt: skip
 _MONTH_DATE_RE = re.compile(
-    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
+    r"\b("
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
     re.I,
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -424,7 +466,9 @@ def find_datetimes(text: str, today: date) -> list[datetime]:
     for m in _ISO_DATE_RE.finditer(text):
         try:
             hour, minute = int(m.group(4) or 9), int(m.group(5) or 0)
-            found.append((m.start(), datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), hour, minute)))
+            found.append(
+                (m.start(), datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), hour, minute))
+            )
         except ValueError:
             continue
     for m in _MONTH_DATE_RE.finditer(text):
@@ -464,14 +508,22 @@ def find_period_days(text: str) -> int | None:
     return None
 
 
+def _banned_pattern(word: str) -> re.Pattern[str]:
+    # Inflections count as uses: "guarantee" bans "guaranteed", "cheap" bans "cheapest". Short words
+    # only take a plural, so banning "ai" does not wipe out "aim".
+    base = re.escape(word.strip())
+    if len(word.strip()) >= 4:
+        base = re.escape(word.strip().rstrip("e").rstrip("E")) + r"\w{0,4}"
+    else:
+        base += "s?"
+    return re.compile(rf"(?<![\w])#?{base}(?![\w])", re.I)
+
+
 def scrub_words(text: str, banned: Sequence[str]) -> str:
     """`text` with every banned word or phrase (and its simple inflections) removed."""
     for word in banned:
-        word = word.strip()
-        if not word:
-            continue
-        pattern = re.compile(rf"(?<![\w])#?{re.escape(word)}(?:s|es|ed|ing|er|est|ly)?(?![\w])", re.I)
-        text = pattern.sub("", text)
+        if word.strip():
+            text = _banned_pattern(word).sub("", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r" +([.,;:!?])", r"\1", text)
     return re.sub(r"(?m)^[ \t]+|[ \t]+$", "", text)
@@ -479,11 +531,7 @@ def scrub_words(text: str, banned: Sequence[str]) -> str:
 
 def contains_banned(text: str, banned: Sequence[str]) -> bool:
     """Whether any banned word or phrase (or a simple inflection) appears in `text`."""
-    return any(
-        re.search(rf"(?<![\w]){re.escape(w.strip())}(?:s|es|ed|ing|er|est|ly)?(?![\w])", text, re.I)
-        for w in banned
-        if w.strip()
-    )
+    return any(_banned_pattern(w).search(text) for w in banned if w.strip())
 
 
 def first_sentence(text: str, limit: int = 200) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -76,10 +77,8 @@ def test_200_concurrent_reservations_never_exceed_the_cap(store: BudgetStore) ->
 
     def one(amount: int) -> None:
         nonlocal refused
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=30)
-        except threading.BrokenBarrierError:
-            pass
         try:
             reservation = store.reserve([cap, other], amount, ttl_s=60)
         except BudgetExceeded:
@@ -110,9 +109,13 @@ def test_sql_settle_writes_the_ledger_row_in_the_same_transaction(sqlite_engine:
 
 
 @pytest.mark.redis
-def test_redis_settle_records_the_ledger_row(sqlite_engine: Any, redis_client: Any, redis_prefix: str) -> None:
+def test_redis_settle_records_the_ledger_row(
+    sqlite_engine: Any, redis_client: Any, redis_prefix: str
+) -> None:
     ledger = CostLedger(sqlite_engine)
     store = RedisBudgetStore(redis_client, prefix=redis_prefix, ledger=ledger)
     reservation = store.reserve([BudgetScope(key="run:r", limit_nanos=10**9)], 5_000, ttl_s=60)
-    store.settle(reservation, 777, ledger_row=LlmCall(workspace_id="w", model="m", provider="p", cost_nanousd=777))
+    store.settle(
+        reservation, 777, ledger_row=LlmCall(workspace_id="w", model="m", provider="p", cost_nanousd=777)
+    )
     assert ledger.totals()[0].cost_usd == Decimal("0.000000777")

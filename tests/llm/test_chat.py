@@ -31,7 +31,9 @@ class PostDraft(BaseModel):
 
 
 async def test_bound_tools_reach_the_backend_and_tool_calls_come_back(sqlite_engine: Any) -> None:
-    alpha = ScriptedLlm([tool_call("schedule_post", {"platform": "x", "text": "hi"}, usage=USAGE)], provider="alpha")
+    alpha = ScriptedLlm(
+        [tool_call("schedule_post", {"platform": "x", "text": "hi"}, usage=USAGE)], provider="alpha"
+    )
     model = ChatBrandcrew(runtime=make_runtime(sqlite_engine, {"alpha": alpha}), agent="content_creator")
     message = await model.bind_tools([schedule_post]).ainvoke("Schedule 'hi' on X")
     assert isinstance(message, AIMessage)
@@ -50,7 +52,9 @@ async def test_invalid_tool_json_becomes_an_invalid_tool_call_not_a_crash(sqlite
 
 
 async def test_structured_output_parses_into_the_schema(sqlite_engine: Any) -> None:
-    alpha = ScriptedLlm([tool_call("PostDraft", {"platform": "linkedin", "text": "Hello"}, usage=USAGE)], provider="alpha")
+    alpha = ScriptedLlm(
+        [tool_call("PostDraft", {"platform": "linkedin", "text": "Hello"}, usage=USAGE)], provider="alpha"
+    )
     model = ChatBrandcrew(runtime=make_runtime(sqlite_engine, {"alpha": alpha}), agent="content_creator")
     draft = await model.with_structured_output(PostDraft).ainvoke("Draft a LinkedIn post")
     assert draft == PostDraft(platform="linkedin", text="Hello")
@@ -69,7 +73,9 @@ async def test_streaming_yields_tokens_then_usage_and_cost(sqlite_engine: Any) -
 
 
 async def test_streamed_tool_calls_assemble(sqlite_engine: Any) -> None:
-    alpha = ScriptedLlm([tool_call("schedule_post", {"platform": "x", "text": "hi"}, usage=USAGE)], provider="alpha")
+    alpha = ScriptedLlm(
+        [tool_call("schedule_post", {"platform": "x", "text": "hi"}, usage=USAGE)], provider="alpha"
+    )
     model = ChatBrandcrew(runtime=make_runtime(sqlite_engine, {"alpha": alpha}), agent="content_creator")
     merged = None
     async for chunk in model.bind_tools([schedule_post]).astream("Schedule"):
@@ -86,16 +92,26 @@ def test_sync_invoke_works_inside_and_outside_an_event_loop(sqlite_engine: Any) 
         return str(model.invoke("b").content)
 
     assert asyncio.run(inside()) == "ok"
-    assert [c.content for c in model.stream("c", response_cache=False)][0] == "ok"
+    assert next(c.content for c in model.stream("c", response_cache=False)) == "ok"
 
 
 async def test_context_and_fields_attribute_the_ledger_row(sqlite_engine: Any) -> None:
     alpha = ScriptedLlm([reply("ok", usage=USAGE)], provider="alpha", repeat_last=True)
     runtime = make_runtime(sqlite_engine, {"alpha": alpha})
-    model = ChatBrandcrew(runtime=runtime).with_context(agent="analytics", step="analyze", campaign_id="spring")
+    model = ChatBrandcrew(runtime=runtime).with_context(
+        agent="analytics", step="analyze", campaign_id="spring"
+    )
     with llm_context(workspace_id="w7", run_id="r7"):
-        message = await model.ainvoke([HumanMessage("How did we do?"), AIMessage("checking"), ToolMessage("42", tool_call_id="t1")])
+        message = await model.ainvoke(
+            [HumanMessage("How did we do?"), AIMessage("checking"), ToolMessage("42", tool_call_id="t1")]
+        )
     (row,) = runtime.ledger.rows()
-    assert (row.workspace_id, row.campaign_id, row.run_id, row.agent, row.step) == ("w7", "spring", "r7", "analytics", "analyze")
+    assert (row.workspace_id, row.campaign_id, row.run_id, row.agent, row.step) == (
+        "w7",
+        "spring",
+        "r7",
+        "analytics",
+        "analyze",
+    )
     assert Decimal(message.response_metadata["cost_usd"]) * 10**9 == row.cost_nanousd
     assert [m["role"] for m in alpha.calls[0].messages] == ["user", "assistant", "tool"]

@@ -42,7 +42,10 @@ def runtime(engine: Any, *, allow: bool = True) -> LlmRuntime:
     ("cassette", "model", "messages", "args", "tokens", "cost"),
     [
         pytest.param(
-            OPENAI_CASSETTE, OPENAI_MODEL, openai_messages(), OPENAI_EXPECTED_ARGS,
+            OPENAI_CASSETTE,
+            OPENAI_MODEL,
+            openai_messages(),
+            OPENAI_EXPECTED_ARGS,
             # input (incl. cached), cached read, cache write, output (incl. reasoning), reasoning
             (2006, 1920, 0, 571, 384),
             # 86 x $0.25/M + 1,920 x $0.025/M + 571 x $2/M
@@ -50,7 +53,10 @@ def runtime(engine: Any, *, allow: bool = True) -> LlmRuntime:
             id="openai-gpt-5-mini",
         ),
         pytest.param(
-            ANTHROPIC_CASSETTE, ANTHROPIC_MODEL, anthropic_messages(), ANTHROPIC_EXPECTED_ARGS,
+            ANTHROPIC_CASSETTE,
+            ANTHROPIC_MODEL,
+            anthropic_messages(),
+            ANTHROPIC_EXPECTED_ARGS,
             (2482, 2214, 197, 151, 0),
             # 71 x $3/M + 2,214 x $0.30/M + 197 x $3.75/M + 151 x $15/M
             Decimal("0.00388095"),
@@ -59,19 +65,32 @@ def runtime(engine: Any, *, allow: bool = True) -> LlmRuntime:
     ],
 )
 async def test_tool_call_cost_matches_hand_calculation(
-    sqlite_engine: Any, cassette: str, model: str, messages: Any, args: dict[str, Any], tokens: tuple[int, ...], cost: Decimal
+    sqlite_engine: Any,
+    cassette: str,
+    model: str,
+    messages: Any,
+    args: dict[str, Any],
+    tokens: tuple[int, ...],
+    cost: Decimal,
 ) -> None:
     rt = runtime(sqlite_engine)
     rt.limits.set("run", "r1", "0.50")
     request = ModelRequest(model="auto", messages=messages, tools=[SCHEDULE_POST_TOOL], max_tokens=1024)
-    with WIRE_VCR.use_cassette(cassette) as tape, llm_context(workspace_id="w", run_id="r1", agent="content_creator"):
+    with (
+        WIRE_VCR.use_cassette(cassette) as tape,
+        llm_context(workspace_id="w", run_id="r1", agent="content_creator"),
+    ):
         result = await rt.complete(request, opts=CallOptions(model=model, cache=False))
         assert tape.all_played
     (call,) = result.response.tool_calls
     assert (call.name, call.arguments) == ("schedule_post", args)
     usage = result.response.usage
     assert (
-        usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens, usage.output_tokens, usage.reasoning_tokens
+        usage.input_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.output_tokens,
+        usage.reasoning_tokens,
     ) == tokens
     assert result.cost_usd == cost
     (row,) = rt.ledger.rows()

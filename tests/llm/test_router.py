@@ -51,28 +51,40 @@ def test_models_without_tool_support_are_skipped_when_tools_are_needed() -> None
 def test_low_budget_downgrades_and_an_impossible_one_refuses() -> None:
     router = make_router()
     roomy = router.decide(
-        RouteRequest(agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10**9, budget_limit_nanos=10**9)
+        RouteRequest(
+            agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10**9, budget_limit_nanos=10**9
+        )
     )
     low = router.decide(
-        RouteRequest(agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10**8, budget_limit_nanos=10**9)
+        RouteRequest(
+            agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10**8, budget_limit_nanos=10**9
+        )
     )
     assert (roomy.chosen.tier, low.chosen.tier) == ("frontier", "balanced")
     assert "budget low" in low.reason
     with pytest.raises(BudgetExceeded):
-        router.decide(RouteRequest(agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10, budget_limit_nanos=10**9))
+        router.decide(
+            RouteRequest(
+                agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=10, budget_limit_nanos=10**9
+            )
+        )
 
 
 def test_over_budget_candidates_are_skipped_for_cheaper_ones() -> None:
     # 1,000 in + 1,024 out on alpha/big costs at most 2e-6*1000 + 8e-6*1024 = $0.010192.
     decision = make_router().decide(
-        RouteRequest(agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=9_000_000, budget_limit_nanos=10**7)
+        RouteRequest(
+            agent="strategy", prompt_tokens=1_000, budget_remaining_nanos=9_000_000, budget_limit_nanos=10**7
+        )
     )
     assert decision.chosen.model == "alpha/mid"
     assert "over budget" in decision.reason
 
 
 def test_unpriced_model_is_refused_under_a_budget_but_usable_without() -> None:
-    config = scripted_config(tiers={"small": ["mystery/model"], "balanced": ["mystery/model"], "frontier": ["mystery/model"]})
+    config = scripted_config(
+        tiers={"small": ["mystery/model"], "balanced": ["mystery/model"], "frontier": ["mystery/model"]}
+    )
     router = ModelRouter(config, PriceTable({}), has_credentials=all_keys)
     assert router.decide(RouteRequest()).chosen.worst_case_nanos is None
     with pytest.raises(UnpricedModelError):
@@ -128,6 +140,8 @@ def test_shipped_models_yaml_loads_and_routes_offline_without_keys() -> None:
     config = load_models_config(get_settings().configs_dir / "models.yaml")
     router = ModelRouter(config, PriceTable(config.price_overrides()), has_credentials=lambda m, p: False)
     assert router.decide(RouteRequest(agent="strategy")).offline
-    keyed = ModelRouter(config, PriceTable(config.price_overrides()), has_credentials=lambda m, p: p == "anthropic")
+    keyed = ModelRouter(
+        config, PriceTable(config.price_overrides()), has_credentials=lambda m, p: p == "anthropic"
+    )
     assert keyed.decide(RouteRequest(agent="strategy", step="plan")).chosen.model == "claude-opus-4-5"
     assert keyed.decide(RouteRequest(agent="strategy", step="route")).chosen.model == "claude-haiku-4-5"

@@ -17,7 +17,9 @@ from brandcrew.llm.testing import ScriptedLlm, fail, reply
 from brandcrew.llm.usage import LlmUsage
 from tests.utils.llm import make_runtime
 
-USAGE = LlmUsage(input_tokens=1_200, cache_read_tokens=1_000, output_tokens=300, reasoning_tokens=100, requests=1)
+USAGE = LlmUsage(
+    input_tokens=1_200, cache_read_tokens=1_000, output_tokens=300, reasoning_tokens=100, requests=1
+)
 
 
 def request(text: str = "Plan next week's posts") -> ModelRequest:
@@ -33,9 +35,19 @@ async def test_call_is_priced_by_token_kind_and_recorded(sqlite_engine: Any) -> 
     assert result.cost_usd == Decimal("0.0004") + Decimal("0.0005") + Decimal("0.0024")
     (row,) = runtime.ledger.rows(CostFilter(run_id="r1"))
     assert (row.workspace_id, row.campaign_id, row.agent, row.step, row.model, row.provider) == (
-        "w1", "c1", "strategy", "plan", "alpha/big", "alpha",
+        "w1",
+        "c1",
+        "strategy",
+        "plan",
+        "alpha/big",
+        "alpha",
     )
-    assert (row.input_tokens, row.cache_read_tokens, row.output_tokens, row.reasoning_tokens) == (1200, 1000, 300, 100)
+    assert (row.input_tokens, row.cache_read_tokens, row.output_tokens, row.reasoning_tokens) == (
+        1200,
+        1000,
+        300,
+        100,
+    )
     assert (row.price_input, row.price_output, row.price_cache_read) == ("2", "8", "0.5")
     assert row.cost_nanousd == 3_300_000 and row.route_reason and "alpha/big" in row.route_reason
     assert alpha.calls[0].model == "alpha/big"
@@ -51,7 +63,12 @@ async def test_cache_hit_is_free_and_says_what_it_saved(sqlite_engine: Any) -> N
     assert (second.cache_hit, second.cost_usd, second.saved_usd) == (True, Decimal(0), first.cost_usd)
     assert second.response.content == "same answer" and second.response.usage.input_tokens == 0
     (total,) = runtime.ledger.totals(["model"])
-    assert (total.calls, total.cache_hits, total.cost_usd, total.saved_usd) == (2, 1, first.cost_usd, first.cost_usd)
+    assert (total.calls, total.cache_hits, total.cost_usd, total.saved_usd) == (
+        2,
+        1,
+        first.cost_usd,
+        first.cost_usd,
+    )
 
 
 async def test_cache_is_per_workspace_and_can_be_bypassed(sqlite_engine: Any) -> None:
@@ -98,7 +115,9 @@ async def test_budget_holds_for_concurrent_calls_and_ledger_sums_to_spend(sqlite
 
 
 async def test_retryable_errors_are_retried_honouring_retry_after(sqlite_engine: Any) -> None:
-    alpha = ScriptedLlm([fail(429, retry_after_s=7), fail(503), reply("finally", usage=USAGE)], provider="alpha")
+    alpha = ScriptedLlm(
+        [fail(429, retry_after_s=7), fail(503), reply("finally", usage=USAGE)], provider="alpha"
+    )
     runtime = make_runtime(sqlite_engine, {"alpha": alpha})
     with llm_context(agent="strategy"):
         result = await runtime.complete(request())
@@ -124,7 +143,11 @@ async def test_provider_failure_falls_back_and_releases_its_reservation(sqlite_e
 async def test_every_candidate_failing_is_a_typed_error(sqlite_engine: Any) -> None:
     broken = [fail(400)] * 10
     runtime = make_runtime(
-        sqlite_engine, {"alpha": ScriptedLlm(list(broken), provider="alpha"), "beta": ScriptedLlm(list(broken), provider="beta")}
+        sqlite_engine,
+        {
+            "alpha": ScriptedLlm(list(broken), provider="alpha"),
+            "beta": ScriptedLlm(list(broken), provider="beta"),
+        },
     )
     with llm_context(agent="strategy"), pytest.raises(NoModelAvailable):
         await runtime.complete(request())
