@@ -29,10 +29,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from brandcrew.connectors.base import AccountAuth, Connector, PublishResult
+from brandcrew.connectors.capabilities import get_capabilities
 from brandcrew.connectors.drafts import PostDraft
 from brandcrew.connectors.errors import AuthExpired, OutcomeUnknown, RateLimited, Rejected, RetryableError
 from brandcrew.services.accounts import AccountsService
-from brandcrew.connectors.capabilities import get_capabilities
 from brandcrew.services.publishing import published_count, sync_post_status, text_hash
 from brandcrew.store.engine import write_transaction
 from brandcrew.store.tables import OutboxEntry, PostVariant, SocialAccount, Workspace, as_utc, utcnow

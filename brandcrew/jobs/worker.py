@@ -9,12 +9,11 @@ publisher's own claim/reconcile rules keep every post single even when two worke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-
-import contextlib
 
 from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
 from sqlmodel import Session, col, func, select

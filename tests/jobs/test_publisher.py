@@ -37,7 +37,9 @@ def world(sqlite_engine: Any) -> Any:
     accounts = accounts_with(sqlite_engine, {"brand": fake})
     workspace = make_workspace(sqlite_engine)
     account = connect(sqlite_engine, accounts, workspace.id, platform="x", username="brand")
-    publisher = Publisher(sqlite_engine, accounts, clock=clock, policy=PublisherPolicy(lease_s=60, retry_base_s=10))
+    publisher = Publisher(
+        sqlite_engine, accounts, clock=clock, policy=PublisherPolicy(lease_s=60, retry_base_s=10)
+    )
 
     class World:
         engine = sqlite_engine
@@ -45,11 +47,14 @@ def world(sqlite_engine: Any) -> Any:
         def schedule(self, text: str = "Fresh beans are in", at: datetime | None = None) -> str:
             with Session(sqlite_engine, expire_on_commit=False) as session:
                 post = publishing.create_post(
-                    session, workspace_id=workspace.id, content=PostContent(text=text),
+                    session,
+                    workspace_id=workspace.id,
+                    content=PostContent(text=text),
                     targets=[PostTarget(platform="x", account_id=account.id)],
                 )
-                entries = publishing.schedule_post(session, workspace_id=workspace.id, post_id=post.id,
-                                                   at=at or clock(), now=clock())
+                entries = publishing.schedule_post(
+                    session, workspace_id=workspace.id, post_id=post.id, at=at or clock(), now=clock()
+                )
                 session.commit()
                 return entries[0].key
 
@@ -79,7 +84,11 @@ async def test_happy_path_publishes_once_and_updates_post_and_variant(world: Any
         (post,) = session.exec(select(Post)).all()
         (variant,) = session.exec(select(PostVariant)).all()
         actions = [a.action for a in session.exec(select(AuditLog).where(AuditLog.resource == "post")).all()]
-    assert (post.status, variant.publish_status, variant.platform_post_id) == ("published", "published", entry.remote_id)
+    assert (post.status, variant.publish_status, variant.platform_post_id) == (
+        "published",
+        "published",
+        entry.remote_id,
+    )
     assert actions == ["create", "schedule"]
 
 
@@ -93,7 +102,9 @@ async def test_happy_path_publishes_once_and_updates_post_and_variant(world: Any
         pytest.param(["auth"], 2, id="expired-token-is-refreshed"),
     ],
 )
-async def test_every_fault_ends_in_exactly_one_post(world: Any, script: list[str], expected_calls: int) -> None:
+async def test_every_fault_ends_in_exactly_one_post(
+    world: Any, script: list[str], expected_calls: int
+) -> None:
     world.fake.script = list(script)
     key = world.schedule()
     for _ in range(6):
@@ -154,8 +165,13 @@ async def test_paused_brand_publishes_nothing_until_cleared(world: Any) -> None:
         session.commit()
     assert await world.publisher.process(key) == "paused"
     with Session(world.engine) as session, pytest.raises(PublishingPaused):
-        publishing.schedule_post(session, workspace_id=world.workspace.id,
-                                 post_id=world.entry(key).post_id, at=world.clock(), now=world.clock())
+        publishing.schedule_post(
+            session,
+            workspace_id=world.workspace.id,
+            post_id=world.entry(key).post_id,
+            at=world.clock(),
+            now=world.clock(),
+        )
     with Session(world.engine) as session:
         ws = session.get(Workspace, world.workspace.id)
         ws.publishing_paused_reason = None
@@ -182,30 +198,44 @@ def _draft(world: Any, key: str) -> Any:
 def test_scheduling_validates_and_is_idempotent_per_version(world: Any) -> None:
     with Session(world.engine, expire_on_commit=False) as session:
         too_long = publishing.create_post(
-            session, workspace_id=world.workspace.id, content=PostContent(text="word " * 80),
+            session,
+            workspace_id=world.workspace.id,
+            content=PostContent(text="word " * 80),
             targets=[PostTarget(platform="x", account_id=world.account.id)],
         )
         with pytest.raises(ValidationFailed) as info:
-            publishing.schedule_post(session, workspace_id=world.workspace.id, post_id=too_long.id, at=T0, now=T0)
+            publishing.schedule_post(
+                session, workspace_id=world.workspace.id, post_id=too_long.id, at=T0, now=T0
+            )
         (violations,) = info.value.details.values()
         assert violations[0]["field"] == "text" and violations[0]["code"] == "too_long"
 
         post = publishing.create_post(
-            session, workspace_id=world.workspace.id, content=PostContent(text="ok"),
+            session,
+            workspace_id=world.workspace.id,
+            content=PostContent(text="ok"),
             targets=[PostTarget(platform="x", account_id=world.account.id)],
         )
-        first = publishing.schedule_post(session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0)
-        again = publishing.schedule_post(session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0)
+        first = publishing.schedule_post(
+            session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0
+        )
+        again = publishing.schedule_post(
+            session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0
+        )
         assert [e.key for e in first] == [e.key for e in again]
-        edited = publishing.update_post(session, workspace_id=world.workspace.id, post_id=post.id,
-                                        content=PostContent(text="ok, edited"))
+        edited = publishing.update_post(
+            session, workspace_id=world.workspace.id, post_id=post.id, content=PostContent(text="ok, edited")
+        )
         assert edited.version == 2 and edited.status == "draft"
         assert session.get(OutboxEntry, first[0].key).status == "cancelled"
-        third = publishing.schedule_post(session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0)
+        third = publishing.schedule_post(
+            session, workspace_id=world.workspace.id, post_id=post.id, at=T0, now=T0
+        )
         assert third[0].key != first[0].key
         with pytest.raises(ValidationFailed):
-            publishing.schedule_post(session, workspace_id=world.workspace.id, post_id=post.id,
-                                     at=T0 - timedelta(days=1), now=T0)
+            publishing.schedule_post(
+                session, workspace_id=world.workspace.id, post_id=post.id, at=T0 - timedelta(days=1), now=T0
+            )
         session.commit()
 
 
@@ -215,7 +245,8 @@ async def test_published_posts_cannot_be_edited_or_deleted(world: Any) -> None:
     post_id = world.entry(key).post_id
     with Session(world.engine) as session:
         with pytest.raises(Conflict):
-            publishing.update_post(session, workspace_id=world.workspace.id, post_id=post_id,
-                                   content=PostContent(text="x"))
+            publishing.update_post(
+                session, workspace_id=world.workspace.id, post_id=post_id, content=PostContent(text="x")
+            )
         with pytest.raises(Conflict):
             publishing.delete_post(session, workspace_id=world.workspace.id, post_id=post_id)

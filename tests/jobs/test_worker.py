@@ -36,7 +36,9 @@ async def test_worker_publishes_every_row_once_through_dbos(sqlite_engine: Any, 
     with Session(sqlite_engine) as session:
         for n in range(12):
             post = publishing.create_post(
-                session, workspace_id=workspace.id, content=PostContent(text=f"post number {n}"),
+                session,
+                workspace_id=workspace.id,
+                content=PostContent(text=f"post number {n}"),
                 targets=[PostTarget(platform="x", account_id=ids[n % 3])],
             )
             publishing.publish_now(session, workspace_id=workspace.id, post_id=post.id)

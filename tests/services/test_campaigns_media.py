@@ -30,7 +30,9 @@ def test_campaign_lifecycle_goals_and_utm(sqlite_engine: Any) -> None:
         )
         c = campaigns.create_campaign(session, workspace_id=ws.id, data=data)
         campaigns.set_status(session, workspace_id=ws.id, campaign_id=c.id, status="active")
-        campaigns.set_status(session, workspace_id=ws.id, campaign_id=c.id, status="paused", reason="budget cap")
+        campaigns.set_status(
+            session, workspace_id=ws.id, campaign_id=c.id, status="paused", reason="budget cap"
+        )
         assert c.paused_reason == "budget cap"
         campaigns.update_goal_progress(session, campaign=c, metric="engagement_rate", current=0.031)
         assert c.goals[0]["current"] == 0.031
@@ -56,8 +58,13 @@ def test_campaign_input_errors_are_clear(sqlite_engine: Any) -> None:
         CampaignIn(name="x", utm_params={"utm_colour": "red"})
     with Session(sqlite_engine) as session, pytest.raises(ValidationFailed, match="end_date must be after"):
         campaigns.create_campaign(
-            session, workspace_id=ws.id,
-            data=CampaignIn(name="x", start_date=datetime(2026, 12, 2, tzinfo=UTC), end_date=datetime(2026, 12, 1, tzinfo=UTC)),
+            session,
+            workspace_id=ws.id,
+            data=CampaignIn(
+                name="x",
+                start_date=datetime(2026, 12, 2, tzinfo=UTC),
+                end_date=datetime(2026, 12, 1, tzinfo=UTC),
+            ),
         )
 
 

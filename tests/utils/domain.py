@@ -35,7 +35,13 @@ def accounts_with(engine: Engine, connectors: dict[str, Connector]) -> AccountsS
 
 
 def connect(
-    engine: Engine, accounts: AccountsService, workspace_id: str, *, platform: str, username: str, **extra: Any
+    engine: Engine,
+    accounts: AccountsService,
+    workspace_id: str,
+    *,
+    platform: str,
+    username: str,
+    **extra: Any,
 ) -> SocialAccount:
     """Connect an account with dummy tokens."""
     with Session(engine, expire_on_commit=False) as session:
