@@ -21,9 +21,11 @@ budget_app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 models_app = typer.Typer(help="Model routing.", no_args_is_help=True)
+connectors_app = typer.Typer(help="Social platforms.", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
+app.add_typer(connectors_app, name="connectors")
 
 # Wide enough for the cost tables when output is piped (rich assumes 80 columns then).
 console = Console(width=None if sys.stdout.isatty() else 130)
@@ -219,6 +221,46 @@ def models_route(
     console.print(f"fallbacks: {', '.join(c.model for c in decision.fallbacks) or '-'}")
     if as_json:
         print(json.dumps(decision.model_dump(mode="json")))
+
+
+@connectors_app.command("list")
+def connectors_list(as_json: JsonOpt = False) -> None:
+    """Every platform brandcrew knows, and plainly whether it can publish there."""
+    from brandcrew.connectors.registry import list_connectors
+
+    infos = list_connectors()
+    table = Table(title="Platforms", title_justify="left")
+    for name in ("platform", "name", "can publish", "via", "text limit", "posts/day"):
+        table.add_column(name)
+    for info in infos:
+        table.add_row(
+            info.platform,
+            info.name,
+            "yes" if info.can_publish else "no",
+            info.via,
+            info.text_limit,
+            str(info.daily_post_quota or "-"),
+        )
+    console.print(table)
+    if as_json:
+        print(json.dumps([i.model_dump() for i in infos]))
+
+
+@app.command()
+def worker(
+    executor_id: Annotated[
+        str, typer.Option(help="Stable id of this worker (DBOS recovers its own work).")
+    ] = "worker-1",
+    poll_s: Annotated[float, typer.Option(help="Dispatcher poll interval in seconds.")] = 0.1,
+    concurrency: Annotated[int, typer.Option(help="Publish workflows run at once in this process.")] = 32,
+    lease_s: Annotated[
+        float, typer.Option(help="Age after which another worker's claim is presumed dead.")
+    ] = 120.0,
+) -> None:
+    """Run a publishing worker until SIGTERM/SIGINT (start several against PostgreSQL to scale out)."""
+    from brandcrew.jobs.runner import run_worker
+
+    asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, lease_s=lease_s))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -181,3 +181,13 @@ class AccountsService:
                     resource_id=account.id,
                 )
                 session.commit()
+
+
+def default_accounts_service(engine: Engine, cipher: FieldCipher) -> AccountsService:
+    """Accounts whose connectors come from the registry (sandbox worlds or real platform APIs)."""
+    from brandcrew.connectors.registry import connector_for
+
+    def factory(account: SocialAccount) -> Connector:
+        return connector_for(account.platform, account.extra or {}, engine=engine)
+
+    return AccountsService(engine, cipher, connector_factory=factory)
