@@ -1,0 +1,494 @@
+"""Crisis detection over 5-minute buckets: volume spikes, sentiment drops and influential authors.
+
+The detector is online: feed it one `BucketStats` per query per bucket (oldest first) and it returns
+the alerts that bucket raised. Every alert says why it fired (observed value, baseline, threshold).
+
+Rules, each configurable per query through `CrisisConfig`:
+
+- **volume spike**: the mention count is smoothed (a moving average over `smoothing_buckets`) and
+  compared with a robust *trailing* baseline: the median and the MAD (scaled to a standard deviation)
+  of the smoothed counts over the previous `baseline_hours`, ending before the smoothing window so a
+  spike never raises its own baseline. It fires when the smoothed count is `spike_sigmas` robust sigmas
+  above the median **and** at least `min_increase` mentions per bucket above it **and** at least
+  `min_ratio` times it. The sigma has a floor of `sigma_floor` so a near-silent series (median and
+  MAD of 0) does not page on a handful of mentions.
+- **sentiment drop**: the negative share over the last `sentiment_window_buckets` against the
+  negative share of the trailing baseline, with a minimum volume, a minimum absolute rise and a
+  binomial z-test.
+- **influential author**: a negative mention from an author with at least `influencer_followers`.
+
+An alert is edge-triggered (it fires when its condition becomes true, not in every bucket while it
+stays true) and then waits `cooldown_minutes` before the same rule may fire again for the query. When a
+volume spike and a sentiment drop hold in the same bucket, one `crisis` alert is raised instead.
+
+How the defaults were chosen (see also `evals/crisis.py`): they were fixed from first principles before
+scoring — a 15-minute smoothing window, a one-day trailing baseline (Meltwater-style "now vs the
+recent past"), 5 robust sigmas (a false-alarm rate of a few per month on 5-minute data), and the
+"2x the baseline" rule of thumb that Wizikey and ThirdEye document, a floor of +10 mentions per
+5 minutes, and one alert per incident (6-hour cooldown). A small sanity check of neighbouring values
+on the development series is reported in `evals/crisis.py`; nothing was fitted to them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "AlertKind",
+    "AuthorSignal",
+    "BucketStats",
+    "CrisisAlert",
+    "CrisisConfig",
+    "CrisisDetector",
+    "CrisisMonitor",
+    "MentionBucketer",
+]
+
+AlertKind = Literal["volume_spike", "sentiment_drop", "influencer", "crisis"]
+
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrisisConfig:
+    """Thresholds, windows and cooldowns of the crisis detector for one query."""
+
+    bucket_minutes: int = 5
+    smoothing_buckets: int = 3
+    """Moving-average length of the smoothed count (3 x 5 min = 15 min)."""
+    baseline_hours: float = 24.0
+    """Trailing window for the baseline median and MAD."""
+    min_history_hours: float = 6.0
+    """No volume or sentiment alert before this much history has been seen."""
+    scale: Literal["log", "linear"] = "log"
+    """Scale of the robust z-score. Mention counts are bursty and multiplicative, so the default
+    measures the spike on log(1 + count): a jump from 10 to 40 and one from 100 to 400 look alike."""
+    spike_sigmas: float = 5.0
+    min_increase: float = 10.0
+    """Smoothed mentions per bucket above the baseline median needed for a spike."""
+    min_ratio: float = 2.0
+    """Smoothed count must be at least this multiple of the baseline median."""
+    sigma_floor: float = 0.1
+    """Smallest robust sigma, in the units of `scale` (0.1 on the log scale = a 10% change)."""
+    sentiment_window_buckets: int = 12
+    """Window (12 x 5 min = 1 h) over which the current negative share is measured."""
+    min_sentiment_volume: int = 20
+    """Mentions needed in that window before a sentiment drop can fire."""
+    negative_share_rise: float = 0.15
+    """Absolute rise of the negative share over its baseline needed for a drop."""
+    sentiment_z: float = 3.0
+    influencer_followers: int = 100_000
+    influencer_max_score: float = -0.3
+    """Sentiment score at or below which an influencer's mention counts as negative."""
+    cooldown_minutes: float = 360.0
+    enabled: frozenset[str] = frozenset({"volume_spike", "sentiment_drop", "influencer", "crisis"})
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> CrisisConfig:
+        """Build a config from a query's stored `alert_config` dict, ignoring unknown keys."""
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in values.items() if k in known}
+        if "enabled" in kwargs:
+            kwargs["enabled"] = frozenset(kwargs["enabled"])
+        return cls(**kwargs)
+
+    @property
+    def baseline_buckets(self) -> int:
+        """The trailing baseline's length in buckets."""
+        return max(1, round(self.baseline_hours * 60 / self.bucket_minutes))
+
+    @property
+    def min_history_buckets(self) -> int:
+        """The warm-up length in buckets."""
+        return max(1, round(self.min_history_hours * 60 / self.bucket_minutes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorSignal:
+    """One author's mention inside a bucket, for the influential-author rule."""
+
+    author: str
+    followers: int
+    sentiment_score: float
+    text: str = ""
+
+
+@dataclass(kw_only=True)
+class BucketStats:
+    """What one query saw during one bucket."""
+
+    start: datetime
+    mentions: int
+    negative: int = 0
+    unique_authors: int = 0
+    influencers: list[AuthorSignal] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrisisAlert:
+    """An alert and the evidence behind it."""
+
+    kind: AlertKind
+    at: datetime
+    """Start of the bucket that raised the alert."""
+    query_id: str
+    severity: Literal["low", "medium", "high"]
+    reason: str
+    details: dict[str, float | int | str] = field(default_factory=dict)
+
+
+@dataclass
+class _VolumeCheck:
+    fired: bool
+    smoothed: float
+    median: float
+    sigma: float
+    z: float
+
+
+class CrisisDetector:
+    """Online crisis detector for one query: call `observe` once per bucket, oldest first."""
+
+    def __init__(self, config: CrisisConfig | None = None, *, query_id: str = "default") -> None:
+        """Start with an empty history."""
+        self.config = config or CrisisConfig()
+        self.query_id = query_id
+        cfg = self.config
+        self._recent: deque[float] = deque(maxlen=cfg.smoothing_buckets)
+        # Smoothed counts that are old enough to form the baseline (they end before the current window).
+        self._pending: deque[float] = deque(maxlen=cfg.smoothing_buckets)
+        self._baseline: deque[float] = deque(maxlen=cfg.baseline_buckets)
+        self._sent_recent: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
+        self._sent_pending: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
+        self._sent_baseline: deque[tuple[int, int]] = deque(maxlen=cfg.baseline_buckets)
+        self._seen = 0
+        self._last_start: datetime | None = None
+        self._was_active: dict[str, bool] = {}
+        self._last_fired: dict[str, datetime] = {}
+
+    @property
+    def buckets_seen(self) -> int:
+        """How many buckets (including filled gaps) the detector has observed."""
+        return self._seen
+
+    def observe(self, bucket: BucketStats) -> list[CrisisAlert]:
+        """Add one bucket; return the alerts it raised (empty most of the time)."""
+        step = timedelta(minutes=self.config.bucket_minutes)
+        if self._last_start is not None:
+            gap = bucket.start - self._last_start
+            if gap < step:
+                raise ValueError(f"buckets must be at least {step} apart and in order; got {bucket.start}")
+            # Empty buckets the caller skipped count as zero mentions.
+            missing = min(int(gap / step) - 1, self.config.baseline_buckets)
+            for k in range(missing):
+                self._advance(BucketStats(start=self._last_start + step * (k + 1), mentions=0))
+        self._last_start = bucket.start
+        return self._advance(bucket)
+
+    def observe_many(self, buckets: Iterable[BucketStats]) -> list[CrisisAlert]:
+        """Observe buckets in order and return every alert raised."""
+        alerts: list[CrisisAlert] = []
+        for bucket in buckets:
+            alerts.extend(self.observe(bucket))
+        return alerts
+
+    # -- machinery -------------------------------------------------------------------------------
+
+    def _advance(self, bucket: BucketStats) -> list[CrisisAlert]:
+        cfg = self.config
+        self._seen += 1
+        self._recent.append(float(bucket.mentions))
+        smoothed = sum(self._recent) / len(self._recent)
+        self._sent_recent.append((bucket.mentions, bucket.negative))
+        warm = self._seen > cfg.min_history_buckets and len(self._baseline) > 0
+
+        alerts: list[CrisisAlert] = []
+        volume = self._check_volume(smoothed) if warm else None
+        sentiment = self._check_sentiment() if warm else None
+        spike = volume is not None and volume.fired
+        drop = sentiment is not None and sentiment[0]
+        if spike and drop and "crisis" in cfg.enabled:
+            assert volume is not None and sentiment is not None
+            alert = self._fire(
+                "crisis",
+                bucket.start,
+                active=True,
+                severity="high",
+                reason=f"{self._volume_reason(volume)}; and {sentiment[1]}",
+                details={**self._volume_details(volume), **sentiment[2]},
+            )
+            if alert:
+                alerts.append(alert)
+            # A crisis covers both rules: they share its edge and cooldown.
+            self._was_active["volume_spike"] = self._was_active["sentiment_drop"] = True
+        else:
+            if volume is not None and "volume_spike" in cfg.enabled:
+                alert = self._fire(
+                    "volume_spike",
+                    bucket.start,
+                    active=volume.fired,
+                    severity="medium",
+                    reason=self._volume_reason(volume),
+                    details=self._volume_details(volume),
+                )
+                if alert:
+                    alerts.append(alert)
+            if sentiment is not None and "sentiment_drop" in cfg.enabled:
+                alert = self._fire(
+                    "sentiment_drop",
+                    bucket.start,
+                    active=sentiment[0],
+                    severity="medium",
+                    reason=sentiment[1],
+                    details=sentiment[2],
+                )
+                if alert:
+                    alerts.append(alert)
+            self._was_active["crisis"] = False
+        if "influencer" in cfg.enabled:
+            alerts.extend(self._check_influencers(bucket))
+
+        # Values leave the current windows and join the baseline only once they are old enough.
+        if len(self._pending) == self._pending.maxlen:
+            self._baseline.append(self._pending[0])
+        self._pending.append(smoothed)
+        if len(self._sent_pending) == self._sent_pending.maxlen:
+            self._sent_baseline.append(self._sent_pending[0])
+        self._sent_pending.append((bucket.mentions, bucket.negative))
+        return alerts
+
+    def _check_volume(self, smoothed: float) -> _VolumeCheck:
+        cfg = self.config
+        base = np.fromiter(self._baseline, dtype=float, count=len(self._baseline))
+        median = float(np.median(base))
+        if cfg.scale == "log":
+            logs = np.log1p(base)
+            center = float(np.median(logs))
+            mad = float(np.median(np.abs(logs - center)))
+            value = math.log1p(smoothed)
+        else:
+            center, mad, value = median, float(np.median(np.abs(base - median))), smoothed
+        sigma = max(_MAD_TO_SIGMA * mad, cfg.sigma_floor)
+        z = (value - center) / sigma
+        fired = (
+            z >= cfg.spike_sigmas
+            and smoothed - median >= cfg.min_increase
+            and smoothed >= cfg.min_ratio * median
+        )
+        return _VolumeCheck(fired=fired, smoothed=smoothed, median=median, sigma=sigma, z=z)
+
+    def _volume_reason(self, v: _VolumeCheck) -> str:
+        cfg = self.config
+        ratio = v.smoothed / v.median if v.median > 0 else math.inf
+        return (
+            f"volume spike: {v.smoothed:.1f} mentions per {cfg.bucket_minutes} min "
+            f"(smoothed over {cfg.smoothing_buckets * cfg.bucket_minutes} min) vs a {cfg.baseline_hours:g} h "
+            f"baseline of {v.median:.1f}; {v.z:.1f} robust sigmas on the {cfg.scale} scale "
+            f"(threshold {cfg.spike_sigmas:g}), "
+            f"x{ratio:.1f} (threshold x{cfg.min_ratio:g}), +{v.smoothed - v.median:.1f} "
+            f"(threshold +{cfg.min_increase:g})"
+        )
+
+    @staticmethod
+    def _volume_details(v: _VolumeCheck) -> dict[str, float | int | str]:
+        return {
+            "smoothed": round(v.smoothed, 3),
+            "baseline_median": round(v.median, 3),
+            "baseline_sigma": round(v.sigma, 3),
+            "z": round(v.z, 3),
+        }
+
+    def _check_sentiment(self) -> tuple[bool, str, dict[str, float | int | str]] | None:
+        cfg = self.config
+        total = sum(m for m, _ in self._sent_recent)
+        negative = sum(n for _, n in self._sent_recent)
+        base_total = sum(m for m, _ in self._sent_baseline)
+        base_negative = sum(n for _, n in self._sent_baseline)
+        if total == 0 or base_total == 0:
+            return None
+        share = negative / total
+        base_share = base_negative / base_total
+        # Binomial z of the current share against the baseline share (floored so p=0 still works).
+        p = min(max(base_share, 0.02), 0.98)
+        z = (share - base_share) / math.sqrt(p * (1 - p) / total)
+        fired = (
+            total >= cfg.min_sentiment_volume
+            and share - base_share >= cfg.negative_share_rise
+            and z >= cfg.sentiment_z
+        )
+        window = cfg.sentiment_window_buckets * cfg.bucket_minutes
+        reason = (
+            f"sentiment drop: {share:.0%} negative of {total} mentions in the last {window} min vs "
+            f"{base_share:.0%} in the {cfg.baseline_hours:g} h baseline (+{share - base_share:.0%}, "
+            f"threshold +{cfg.negative_share_rise:.0%}; z {z:.1f}, threshold {cfg.sentiment_z:g}; "
+            f"min volume {cfg.min_sentiment_volume})"
+        )
+        details: dict[str, float | int | str] = {
+            "negative_share": round(share, 4),
+            "baseline_negative_share": round(base_share, 4),
+            "window_mentions": total,
+            "sentiment_z": round(z, 3),
+        }
+        return fired, reason, details
+
+    def _check_influencers(self, bucket: BucketStats) -> list[CrisisAlert]:
+        cfg = self.config
+        alerts: list[CrisisAlert] = []
+        for signal in bucket.influencers:
+            if (
+                signal.followers < cfg.influencer_followers
+                or signal.sentiment_score > cfg.influencer_max_score
+            ):
+                continue
+            key = f"influencer:{signal.author}"
+            if not self._cooled_down(key, bucket.start):
+                continue
+            self._last_fired[key] = bucket.start
+            alerts.append(
+                CrisisAlert(
+                    kind="influencer",
+                    at=bucket.start,
+                    query_id=self.query_id,
+                    severity="high" if signal.followers >= 10 * cfg.influencer_followers else "medium",
+                    reason=(
+                        f"influential author @{signal.author} ({signal.followers:,} followers, threshold "
+                        f"{cfg.influencer_followers:,}) posted a negative mention (score "
+                        f"{signal.sentiment_score:+.2f}, threshold {cfg.influencer_max_score:+.2f})"
+                    ),
+                    details={
+                        "author": signal.author,
+                        "followers": signal.followers,
+                        "sentiment_score": round(signal.sentiment_score, 3),
+                        "text": signal.text[:280],
+                    },
+                )
+            )
+        return alerts
+
+    def _cooled_down(self, key: str, at: datetime) -> bool:
+        last = self._last_fired.get(key)
+        return last is None or at - last >= timedelta(minutes=self.config.cooldown_minutes)
+
+    def _fire(
+        self,
+        kind: AlertKind,
+        at: datetime,
+        *,
+        active: bool,
+        severity: Literal["low", "medium", "high"],
+        reason: str,
+        details: dict[str, float | int | str],
+    ) -> CrisisAlert | None:
+        was_active = self._was_active.get(kind, False)
+        self._was_active[kind] = active
+        if not active or was_active or not self._cooled_down(kind, at):
+            return None
+        self._last_fired[kind] = at
+        return CrisisAlert(
+            kind=kind, at=at, query_id=self.query_id, severity=severity, reason=reason, details=details
+        )
+
+
+class CrisisMonitor:
+    """One detector per listening query, each with its own `CrisisConfig`."""
+
+    def __init__(
+        self, configs: Mapping[str, CrisisConfig] | None = None, default: CrisisConfig | None = None
+    ) -> None:
+        """Use `configs[query_id]` when given, else `default`."""
+        self._configs = dict(configs or {})
+        self._default = default or CrisisConfig()
+        self._detectors: dict[str, CrisisDetector] = {}
+
+    def detector(self, query_id: str) -> CrisisDetector:
+        """The detector of a query, created on first use."""
+        if query_id not in self._detectors:
+            self._detectors[query_id] = CrisisDetector(
+                self._configs.get(query_id, self._default), query_id=query_id
+            )
+        return self._detectors[query_id]
+
+    def configure(self, query_id: str, config: CrisisConfig) -> None:
+        """Replace a query's config; its detector restarts with an empty history."""
+        self._configs[query_id] = config
+        self._detectors.pop(query_id, None)
+
+    def observe(self, query_id: str, bucket: BucketStats) -> list[CrisisAlert]:
+        """Feed one bucket of one query."""
+        return self.detector(query_id).observe(bucket)
+
+
+class MentionBucketer:
+    """Group a time-ordered stream of scored mentions into `BucketStats` of fixed width."""
+
+    def __init__(self, *, bucket_minutes: int = 5, influencer_followers: int = 100_000) -> None:
+        """Buckets are aligned to multiples of `bucket_minutes` since the epoch."""
+        self.bucket_minutes = bucket_minutes
+        self.influencer_followers = influencer_followers
+        self._current: BucketStats | None = None
+        self._authors: set[str] = set()
+
+    def _bucket_start(self, at: datetime) -> datetime:
+        width = self.bucket_minutes * 60
+        ts = at.timestamp()
+        return datetime.fromtimestamp(ts - ts % width, tz=at.tzinfo)
+
+    def add(
+        self,
+        *,
+        at: datetime,
+        author: str,
+        negative: bool,
+        sentiment_score: float = 0.0,
+        followers: int = 0,
+        text: str = "",
+    ) -> list[BucketStats]:
+        """Add one mention; return the buckets it closed (zero or one)."""
+        start = self._bucket_start(at)
+        closed: list[BucketStats] = []
+        if self._current is not None and start != self._current.start:
+            if start < self._current.start:
+                raise ValueError("mentions must arrive in time order")
+            closed.append(self._close())
+        if self._current is None:
+            self._current = BucketStats(start=start, mentions=0)
+        bucket = self._current
+        bucket.mentions += 1
+        bucket.negative += int(negative)
+        if author not in self._authors:
+            self._authors.add(author)
+            bucket.unique_authors += 1
+        if followers >= self.influencer_followers:
+            bucket.influencers.append(
+                AuthorSignal(author=author, followers=followers, sentiment_score=sentiment_score, text=text)
+            )
+        return closed
+
+    def flush(self) -> list[BucketStats]:
+        """Close and return the open bucket, if any."""
+        return [self._close()] if self._current is not None else []
+
+    def _close(self) -> BucketStats:
+        assert self._current is not None
+        bucket = replace(self._current)
+        self._current = None
+        self._authors = set()
+        return bucket
+
+
+def detect_series(
+    counts: Sequence[float], starts: Sequence[datetime], config: CrisisConfig | None = None
+) -> list[CrisisAlert]:
+    """Run a fresh detector over a plain count series (volume only) and return its alerts."""
+    detector = CrisisDetector(config)
+    alerts: list[CrisisAlert] = []
+    for start, count in zip(starts, counts, strict=True):
+        alerts.extend(detector.observe(BucketStats(start=start, mentions=round(count))))
+    return alerts
