@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     """False blocks every real provider request (tests set this); the offline model still answers."""
     offline: bool = False
     """True forces the offline model even when provider keys are present."""
+    dbos_schema: str = "dbos"
+    """PostgreSQL schema of DBOS's workflow tables (SQLite keeps them in their own file)."""
     cache_ttl_s: int = 24 * 3600
     reservation_ttl_s: int = 15 * 60
     """A reservation older than this was left by a dead process and is released by the sweeper."""

@@ -156,6 +156,16 @@ class Connector(ABC):
         """Public posts mentioning the account (or matching `query`) since a time."""
         raise NotImplementedError(f"{self.platform}: mentions are not supported")
 
+    async def fetch_user_posts(
+        self, account: AccountAuth, username: str, since: datetime, until: datetime | None = None
+    ) -> list[RemotePost]:
+        """Public posts of another account (a competitor's) in a window."""
+        raise NotImplementedError(f"{self.platform}: other accounts' posts are not supported")
+
+    async def fetch_user_metrics(self, account: AccountAuth, username: str) -> AccountMetrics:
+        """Public counters of another account (followers, posts)."""
+        raise NotImplementedError(f"{self.platform}: other accounts' metrics are not supported")
+
     async def fetch_messages(self, account: AccountAuth, since: datetime) -> list[RemoteMessage]:
         """DMs and comments to the account since a time."""
         raise NotImplementedError(f"{self.platform}: messages are not supported")

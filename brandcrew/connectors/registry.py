@@ -42,10 +42,10 @@ def _load(path: str) -> type[Connector]:
 
 def connector_for(platform: str, extra: Mapping[str, Any], *, engine: Engine) -> Connector:
     """The connector for an account on `platform` whose stored extras are `extra`."""
-    if extra.get("provider") == "sandbox":
+    if extra.get("sandbox_world"):
         from brandcrew.connectors.sandbox import SandboxConnector
 
-        return SandboxConnector(engine, str(extra.get("world_id") or "") or None, platform)
+        return SandboxConnector(engine, str(extra["sandbox_world"]), platform)
     path = API_CONNECTORS.get(platform)
     if path is None:
         raise NotImplementedError(

@@ -30,7 +30,7 @@ def launch_dbos(
     settings = settings or get_settings()
     url = system_url or system_database_url(settings)
     with _lock:
-        if _launched.get("url") == url:
+        if _launched.get("url") == (url, settings.dbos_schema):
             return
         if _launched:
             DBOS.destroy(destroy_registry=False)
@@ -44,10 +44,11 @@ def launch_dbos(
                 "executor_id": executor_id,
                 "log_level": "WARNING",
                 "run_migrations": True,
+                "dbos_system_schema": settings.dbos_schema,
             }
         )
         DBOS.launch()
-        _launched["url"] = url
+        _launched["url"] = (url, settings.dbos_schema)
         log.info("DBOS launched on %s as executor %s", url.split("@")[-1], executor_id)
 
 

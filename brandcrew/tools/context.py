@@ -55,15 +55,24 @@ class ToolContext:
 
     def idempotency_key(self, tool: str, args: dict[str, Any]) -> str:
         """A stable key for an effectful call: same run, tool and arguments is the same effect."""
-        raw = json.dumps({"run": self.run_id, "ws": self.workspace_id, "tool": tool, "args": args}, sort_keys=True,
-                         default=str)
+        raw = json.dumps(
+            {"run": self.run_id, "ws": self.workspace_id, "tool": tool, "args": args},
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def for_call(self, tool_call_id: str | None) -> ToolContext:
         """A copy for one tool call."""
         return ToolContext(
-            services=self.services, workspace_id=self.workspace_id, run_id=self.run_id, thread_id=self.thread_id,
-            agent=self.agent, policy=self.policy, tool_call_id=tool_call_id, extras=self.extras,
+            services=self.services,
+            workspace_id=self.workspace_id,
+            run_id=self.run_id,
+            thread_id=self.thread_id,
+            agent=self.agent,
+            policy=self.policy,
+            tool_call_id=tool_call_id,
+            extras=self.extras,
         )
 
 
@@ -81,8 +90,8 @@ def context_from_config(config: RunnableConfig | None) -> ToolContext:
 
 def with_tool_context(ctx: ToolContext, config: RunnableConfig | None = None) -> RunnableConfig:
     """A config carrying `ctx`, for running brandcrew tools directly."""
-    config = dict(config or {})  # type: ignore[assignment]
-    configurable = dict(config.get("configurable", {}))
+    merged: dict[str, Any] = dict(config or {})
+    configurable = dict(merged.get("configurable", {}))
     configurable[CONFIG_KEY] = ctx
-    config["configurable"] = configurable
-    return config  # type: ignore[return-value]
+    merged["configurable"] = configurable
+    return RunnableConfig(**merged)  # type: ignore[typeddict-item]

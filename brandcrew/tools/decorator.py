@@ -48,6 +48,8 @@ class BrandcrewTool(StructuredTool):
     """A bool, or a callable (ctx, args) -> bool deciding per call."""
     untrusted_output: bool = False
     """The result holds text from the outside world; it reaches models only as marked data."""
+    agents: tuple[str, ...] = ()
+    """Agents this tool attaches itself to (so a new tool file needs no edit elsewhere)."""
 
     def approval_needed(self, ctx: ToolContext, args: dict[str, Any]) -> bool:
         """Whether this call must wait for a person."""
@@ -110,6 +112,7 @@ def tool(
     effect: Literal["read", "write"] = "read",
     needs_approval: ApprovalPolicy = False,
     untrusted_output: bool = False,
+    agents: list[str] | tuple[str, ...] = (),
 ) -> Any:
     """Turn a typed function (taking `ctx: ToolContext` first, optionally) into a BrandcrewTool."""
 
@@ -117,7 +120,9 @@ def tool(
         tool_name = name or func.__name__
         doc = description or inspect.getdoc(func) or ""
         if not doc:
-            raise TypeError(f"tool {tool_name} needs a docstring (the model reads it to decide when to call it)")
+            raise TypeError(
+                f"tool {tool_name} needs a docstring (the model reads it to decide when to call it)"
+            )
         params = list(inspect.signature(func).parameters.values())
         takes_ctx = bool(params) and (
             params[0].name == "ctx" or get_type_hints(func).get(params[0].name) is ToolContext
@@ -131,8 +136,12 @@ def tool(
             ctx = context_from_config(config) if takes_ctx or self_tool.scopes - {"read"} else None
             if ctx is not None and not ctx.policy.permits(self_tool.scopes):
                 raise ToolException(
-                    str(ToolNotPermitted(f"{tool_name} needs scopes {sorted(self_tool.scopes)}; this run grants "
-                                         f"{sorted(ctx.policy.allowed_scopes)}. Do not retry; tell the user."))
+                    str(
+                        ToolNotPermitted(
+                            f"{tool_name} needs scopes {sorted(self_tool.scopes)}; this run grants "
+                            f"{sorted(ctx.policy.allowed_scopes)}. Do not retry; tell the user."
+                        )
+                    )
                 )
             if ctx is not None and self_tool.approval_needed(ctx, kwargs):
                 kwargs = _await_approval(tool_name, self_tool, ctx, kwargs)
@@ -170,6 +179,7 @@ def tool(
             effect=effect,
             needs_approval=needs_approval,
             untrusted_output=untrusted_output,
+            agents=tuple(agents),
             metadata={"scopes": sorted(scopes), "effect": effect, "brandcrew": True},
         )
         holder["tool"] = built
@@ -188,7 +198,9 @@ class ApprovalDecision(BaseModel):
     reviewer: str | None = None
 
 
-def _await_approval(name: str, tool_obj: BrandcrewTool, ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+def _await_approval(
+    name: str, tool_obj: BrandcrewTool, ctx: ToolContext, args: dict[str, Any]
+) -> dict[str, Any]:
     try:
         from langgraph.types import interrupt
 
@@ -203,10 +215,16 @@ def _await_approval(name: str, tool_obj: BrandcrewTool, ctx: ToolContext, args: 
             }
         )
     except RuntimeError as exc:  # not inside a graph: nobody to ask
-        raise ToolException(str(ApprovalRequired(f"{name} needs a person's approval; run it inside a graph"))) from exc
-    decision = ApprovalDecision.model_validate(answer if isinstance(answer, dict) else {"approved": bool(answer)})
+        raise ToolException(
+            str(ApprovalRequired(f"{name} needs a person's approval; run it inside a graph"))
+        ) from exc
+    decision = ApprovalDecision.model_validate(
+        answer if isinstance(answer, dict) else {"approved": bool(answer)}
+    )
     if not decision.approved:
         raise ToolException(
-            f"A reviewer rejected {name}" + (f": {decision.reason}" if decision.reason else "") + ". Do not retry it."
+            f"A reviewer rejected {name}"
+            + (f": {decision.reason}" if decision.reason else "")
+            + ". Do not retry it."
         )
     return {**args, **(decision.args or {})}

@@ -61,8 +61,9 @@ class CrisisConfig:
     """Thresholds, windows and cooldowns of the crisis detector for one query."""
 
     bucket_minutes: int = 5
-    smoothing_buckets: int = 3
-    """Moving-average length of the smoothed count (3 x 5 min = 15 min)."""
+    smoothing_buckets: tuple[int, ...] = (3, 12)
+    """Moving-average lengths of the smoothed counts, one time scale each: 3 x 5 min = 15 min catches
+    a burst, 12 x 5 min = 1 h a sustained rise. A spike at any scale fires."""
     baseline_hours: float = 24.0
     """Trailing window for the baseline median and MAD."""
     min_history_hours: float = 6.0
@@ -147,10 +148,35 @@ class CrisisAlert:
 @dataclass
 class _VolumeCheck:
     fired: bool
+    buckets: int
     smoothed: float
     median: float
     sigma: float
     z: float
+
+
+class _Scale:
+    """The moving average of one time scale and the trailing baseline of its past values."""
+
+    def __init__(self, buckets: int, baseline_buckets: int) -> None:
+        self.buckets = buckets
+        self.recent: deque[float] = deque(maxlen=buckets)
+        self.total = 0.0
+        # Smoothed values wait here until their window no longer overlaps the current one.
+        self.pending: deque[float] = deque(maxlen=buckets)
+        self.baseline: deque[float] = deque(maxlen=baseline_buckets)
+
+    def push(self, count: float) -> float:
+        if len(self.recent) == self.recent.maxlen:
+            self.total -= self.recent[0]
+        self.recent.append(count)
+        self.total += count
+        return self.total / len(self.recent)
+
+    def retire(self, smoothed: float) -> None:
+        if len(self.pending) == self.pending.maxlen:
+            self.baseline.append(self.pending[0])
+        self.pending.append(smoothed)
 
 
 class CrisisDetector:
@@ -161,10 +187,7 @@ class CrisisDetector:
         self.config = config or CrisisConfig()
         self.query_id = query_id
         cfg = self.config
-        self._recent: deque[float] = deque(maxlen=cfg.smoothing_buckets)
-        # Smoothed counts that are old enough to form the baseline (they end before the current window).
-        self._pending: deque[float] = deque(maxlen=cfg.smoothing_buckets)
-        self._baseline: deque[float] = deque(maxlen=cfg.baseline_buckets)
+        self._scales = [_Scale(b, cfg.baseline_buckets) for b in cfg.smoothing_buckets]
         self._sent_recent: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
         self._sent_pending: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
         self._sent_baseline: deque[tuple[int, int]] = deque(maxlen=cfg.baseline_buckets)
@@ -204,13 +227,12 @@ class CrisisDetector:
     def _advance(self, bucket: BucketStats) -> list[CrisisAlert]:
         cfg = self.config
         self._seen += 1
-        self._recent.append(float(bucket.mentions))
-        smoothed = sum(self._recent) / len(self._recent)
+        smoothed = [scale.push(float(bucket.mentions)) for scale in self._scales]
         self._sent_recent.append((bucket.mentions, bucket.negative))
-        warm = self._seen > cfg.min_history_buckets and len(self._baseline) > 0
+        warm = self._seen > cfg.min_history_buckets
 
         alerts: list[CrisisAlert] = []
-        volume = self._check_volume(smoothed) if warm else None
+        volume = self._check_volumes(smoothed) if warm else None
         sentiment = self._check_sentiment() if warm else None
         spike = volume is not None and volume.fired
         drop = sentiment is not None and sentiment[0]
@@ -256,17 +278,24 @@ class CrisisDetector:
             alerts.extend(self._check_influencers(bucket))
 
         # Values leave the current windows and join the baseline only once they are old enough.
-        if len(self._pending) == self._pending.maxlen:
-            self._baseline.append(self._pending[0])
-        self._pending.append(smoothed)
+        for scale, value in zip(self._scales, smoothed, strict=True):
+            scale.retire(value)
         if len(self._sent_pending) == self._sent_pending.maxlen:
             self._sent_baseline.append(self._sent_pending[0])
         self._sent_pending.append((bucket.mentions, bucket.negative))
         return alerts
 
-    def _check_volume(self, smoothed: float) -> _VolumeCheck:
+    def _check_volumes(self, smoothed: Sequence[float]) -> _VolumeCheck | None:
+        """The strongest spike over all time scales (or the strongest non-spike when none fires)."""
+        checks = [self._check_volume(scale, value) for scale, value in zip(self._scales, smoothed, strict=True)
+                  if scale.baseline]
+        if not checks:
+            return None
+        return max(checks, key=lambda c: (c.fired, c.z))
+
+    def _check_volume(self, scale: _Scale, smoothed: float) -> _VolumeCheck:
         cfg = self.config
-        base = np.fromiter(self._baseline, dtype=float, count=len(self._baseline))
+        base = np.fromiter(scale.baseline, dtype=float, count=len(scale.baseline))
         median = float(np.median(base))
         if cfg.scale == "log":
             logs = np.log1p(base)
@@ -282,23 +311,24 @@ class CrisisDetector:
             and smoothed - median >= cfg.min_increase
             and smoothed >= cfg.min_ratio * median
         )
-        return _VolumeCheck(fired=fired, smoothed=smoothed, median=median, sigma=sigma, z=z)
+        return _VolumeCheck(fired=fired, buckets=scale.buckets, smoothed=smoothed, median=median, sigma=sigma,
+                            z=z)
 
     def _volume_reason(self, v: _VolumeCheck) -> str:
         cfg = self.config
         ratio = v.smoothed / v.median if v.median > 0 else math.inf
         return (
             f"volume spike: {v.smoothed:.1f} mentions per {cfg.bucket_minutes} min "
-            f"(smoothed over {cfg.smoothing_buckets * cfg.bucket_minutes} min) vs a {cfg.baseline_hours:g} h "
+            f"(averaged over {v.buckets * cfg.bucket_minutes} min) vs a {cfg.baseline_hours:g} h "
             f"baseline of {v.median:.1f}; {v.z:.1f} robust sigmas on the {cfg.scale} scale "
             f"(threshold {cfg.spike_sigmas:g}), "
             f"x{ratio:.1f} (threshold x{cfg.min_ratio:g}), +{v.smoothed - v.median:.1f} "
             f"(threshold +{cfg.min_increase:g})"
         )
 
-    @staticmethod
-    def _volume_details(v: _VolumeCheck) -> dict[str, float | int | str]:
+    def _volume_details(self, v: _VolumeCheck) -> dict[str, float | int | str]:
         return {
+            "window_minutes": v.buckets * self.config.bucket_minutes,
             "smoothed": round(v.smoothed, 3),
             "baseline_median": round(v.median, 3),
             "baseline_sigma": round(v.sigma, 3),

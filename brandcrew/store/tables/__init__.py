@@ -1,5 +1,6 @@
 """Every table, imported so that SQLModel's metadata (and Alembic) sees them all."""
 
+from brandcrew.store.tables import sandbox as _sandbox  # noqa: F401
 from brandcrew.store.tables._base import as_utc, new_id, utcnow
 from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog

@@ -1,0 +1,65 @@
+"""`AgentSpec`: everything that defines an agent, loadable from a small YAML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from brandcrew._config_files import load_yaml_model
+from brandcrew.llm.messages import StepKind, Tier
+
+
+class AgentFile(BaseModel):
+    """The YAML shape of an agent (configs/agents/<name>.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    description: str = Field(min_length=10)
+    prompt: str = Field(min_length=10)
+    tools: list[str] = Field(default_factory=list)
+    tier: Tier = "balanced"
+    step: StepKind = "write"
+    keywords: list[str] = Field(default_factory=list)
+    output: str | None = None
+    max_steps: int = Field(default=6, ge=1, le=50)
+    kind: Literal["react", "crewai"] = "react"
+    crew: str | None = None
+    """For kind crewai: `module:attribute` of a CrewAI Crew to run as this agent."""
+
+
+@dataclass(kw_only=True)
+class AgentSpec:
+    """An agent: what the supervisor routes on, how it is prompted, its tools, tier and limits."""
+
+    name: str
+    description: str
+    prompt: str
+    tools: list[str] = field(default_factory=list)
+    tier: Tier = "balanced"
+    step: StepKind = "write"
+    keywords: list[str] = field(default_factory=list)
+    output: str | None = None
+    max_steps: int = 6
+    kind: Literal["react", "crewai"] = "react"
+    crew: str | None = None
+    source: str = "python"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: Path) -> AgentSpec:
+        """Load and validate one agent YAML."""
+        data = load_yaml_model(path, AgentFile)
+        return cls(**data.model_dump(), source=str(path))
+
+    def render_prompt(self, values: dict[str, Any]) -> str:
+        """The system prompt with {placeholders} filled (unknown ones are left as written)."""
+
+        class _Keep(dict[str, Any]):
+            def __missing__(self, key: str) -> str:
+                return "{" + key + "}"
+
+        return self.prompt.format_map(_Keep(values))

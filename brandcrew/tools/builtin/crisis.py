@@ -1,0 +1,61 @@
+"""Tools for reputation risks: open alerts, and a holding statement saved for approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from brandcrew.services import audit
+from brandcrew.store.tables import Alert, Approval
+from brandcrew.tools.builtin._session import session_for
+from brandcrew.tools.context import ToolContext
+from brandcrew.tools.decorator import tool
+
+
+@tool
+def crisis_alerts(ctx: ToolContext, include_cleared: bool = False) -> list[dict[str, Any]]:
+    """Crisis and spike alerts for the brand, newest first, with why each fired."""
+    with session_for(ctx) as session:
+        stmt = select(Alert).where(Alert.workspace_id == ctx.workspace_id)
+        if not include_cleared:
+            stmt = stmt.where(Alert.status != "cleared")
+        alerts = session.exec(stmt.order_by(col(Alert.created_at).desc()).limit(20)).all()
+    return [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "severity": a.severity,
+            "reason": a.reason,
+            "status": a.status,
+            "created_at": a.created_at.isoformat(),
+            "details": a.details,
+        }
+        for a in alerts
+    ]
+
+
+@tool(scopes=["write"], effect="write")
+def holding_statement(ctx: ToolContext, statement: str, alert_id: str | None = None) -> dict[str, Any]:
+    """Save a holding statement for a person to approve (it is never posted without approval)."""
+    with session_for(ctx) as session:
+        approval = Approval(
+            workspace_id=ctx.workspace_id,
+            resource="statement",
+            resource_id=alert_id or "none",
+            requested_by=ctx.agent,
+            comments=[{"author": ctx.agent or "agent", "text": statement}],
+            thread_id=ctx.thread_id,
+        )
+        session.add(approval)
+        session.flush()
+        audit.record(
+            session,
+            workspace_id=ctx.workspace_id,
+            actor="agent",
+            action="propose_statement",
+            resource="approval",
+            resource_id=approval.id,
+            changes={"statement": statement},
+        )
+        return {"approval_id": approval.id, "status": "pending", "statement": statement}
