@@ -1,0 +1,90 @@
+"""One agent as a LangGraph graph: model -> tools -> model ... until an answer, within its step limit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.prebuilt import ToolNode
+
+from brandcrew.agents.spec import AgentSpec
+from brandcrew.errors import BudgetExceeded
+from brandcrew.llm.chat import ChatBrandcrew, response_text
+from brandcrew.services.workspaces import brand_of
+from brandcrew.store.engine import session_scope
+from brandcrew.tools.context import ToolContext, context_from_config
+
+
+class AgentState(TypedDict, total=False):
+    """An agent's working memory for one task."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    steps: int
+    answer: str
+    paused: str
+    """Set when the run must stop (budget exhausted); the answer says why."""
+
+
+def brand_values(ctx: ToolContext) -> dict[str, Any]:
+    """Values for agent prompt templates, from the workspace's brand profile."""
+    with session_scope(ctx.services.engine) as session:
+        brand = brand_of(session, ctx.workspace_id)
+    return {
+        "brand_name": brand.name,
+        "brand_tone": brand.voice.tone,
+        "brand_audience": brand.audience or "the brand's audience",
+        "brand_industry": brand.industry or "its industry",
+        "brand": brand,
+    }
+
+
+def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBrandcrew | None = None) -> Any:
+    """Compile `spec` into a graph (no checkpointer: it runs as a subgraph of the supervisor or a job)."""
+    base = (model or ChatBrandcrew()).with_context(agent=spec.name, step=spec.step)
+
+    async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        ctx = context_from_config(config)
+        values = brand_values(ctx)
+        brand = values.pop("brand")
+        steps = state.get("steps", 0)
+        chat = base.model_copy(update={"metadata_hints": {"brand": brand.as_hints()}})
+        system = SystemMessage(spec.render_prompt(values))
+        last_round = steps >= spec.max_steps - 1
+        runnable = chat if (last_round or not tools) else chat.bind_tools(tools)
+        try:
+            message = await runnable.ainvoke([system, *state.get("messages", [])], config)
+        except BudgetExceeded as exc:
+            text = f"Paused: the budget is exhausted ({exc.scope}); nothing more was spent."
+            return {"messages": [AIMessage(text)], "steps": steps + 1, "answer": text, "paused": str(exc)}
+        update: dict[str, Any] = {"messages": [message], "steps": steps + 1}
+        if not getattr(message, "tool_calls", None):
+            update["answer"] = response_text(message)
+        return update
+
+    def after_model(state: AgentState) -> str:
+        last = state["messages"][-1]
+        if state.get("paused") or not isinstance(last, AIMessage) or not last.tool_calls:
+            return END
+        return "tools"
+
+    graph = StateGraph(AgentState)
+    graph.add_node("model", call_model)
+    if tools:
+        graph.add_node("tools", ToolNode(tools, handle_tool_errors=True))
+        graph.add_edge("tools", "model")
+        graph.add_conditional_edges("model", after_model, ["tools", END])
+    else:
+        graph.add_edge("model", END)
+    graph.add_edge(START, "model")
+    return graph.compile(name=spec.name)
+
+
+def task_message(task: str, context: str | None = None) -> HumanMessage:
+    """The handoff an agent receives: the task, and what earlier agents found."""
+    if context:
+        return HumanMessage(f"{task}\n\nContext from the team so far:\n{context}")
+    return HumanMessage(task)
