@@ -91,6 +91,7 @@ class _RedactSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record with secrets blanked; never drop it."""
         message = record.getMessage()
         redacted = _SECRET_PARAM.sub(r"\1[redacted]", message)
         if redacted != message:
@@ -192,13 +193,11 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
 
 
 def x_reset_at(headers: httpx.Headers, now: datetime) -> datetime | None:
-    """When an X rate limit resets: the latest reset among the exhausted windows.
-
-    X sends `x-rate-limit-*` for the 15-minute endpoint window and, on posting endpoints,
-    `x-user-limit-24hour-*` / `x-app-limit-24hour-*` for the daily caps; all resets are epoch seconds.
-    A 429 caused by a daily cap still carries a 15-minute reset that is too early, so an exhausted
-    daily window wins.
-    """
+    """When an X rate limit resets: the latest reset among the exhausted windows."""
+    # X sends `x-rate-limit-*` for the 15-minute endpoint window and, on posting endpoints,
+    # `x-user-limit-24hour-*` / `x-app-limit-24hour-*` for the daily caps; resets are epoch seconds.
+    # A 429 caused by a daily cap still carries a 15-minute reset that is too early, so an exhausted
+    # daily window wins.
     resets: list[datetime] = []
     for prefix in ("x-user-limit-24hour", "x-app-limit-24hour", "x-rate-limit"):
         reset = _epoch_seconds(headers.get(f"{prefix}-reset"))
@@ -272,12 +271,10 @@ def parse_meta_usage(headers: httpx.Headers) -> MetaUsage:
 
 
 def graph_reset_at(headers: httpx.Headers, now: datetime) -> datetime | None:
-    """When a throttled Meta app, page or Instagram account may call again, from its usage headers.
-
-    Business-use-case limits say how many minutes until access is regained. Platform (app/user/page)
-    limits are counted over a rolling hour and give no time, so an exhausted one means "within an
-    hour" and we wait the whole window rather than hammer the API.
-    """
+    """When a throttled Meta app, page or Instagram account may call again, from its usage headers."""
+    # Business-use-case limits say how many minutes until access is regained. Platform (app/user/page)
+    # limits are counted over a rolling hour and give no time, so an exhausted one means "within an
+    # hour" and we wait the whole window rather than hammer the API.
     usage = parse_meta_usage(headers)
     if usage.regain_minutes:
         return now + timedelta(minutes=usage.regain_minutes)
@@ -293,12 +290,10 @@ def graph_reset_at(headers: httpx.Headers, now: datetime) -> datetime | None:
 
 
 def classify_transport_error(exc: httpx.RequestError, *, platform: str, idempotent: bool) -> ConnectorError:
-    """The typed error for a request that got no usable HTTP response.
-
-    A connect failure means nothing was sent. Anything later (read/write timeout, connection reset,
-    server hung up, an undecodable body) happened after at least part of the request was on the
-    wire, and for a create the platform may already have acted.
-    """
+    """The typed error for a request that got no usable HTTP response."""
+    # A connect failure means nothing was sent. Anything later (read/write timeout, connection reset,
+    # server hung up, an undecodable body) happened after at least part of the request was on the
+    # wire, and for a create the platform may already have acted.
     name = type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
         return RetryableError(f"{platform}: {name} before the request was sent: {exc}", platform=platform)
@@ -376,11 +371,9 @@ _IG_PUBLISH_LIMIT: Final = (9, 2207042)  # Instagram Content Publishing: 24 h po
 def classify_graph_error(
     response: httpx.Response, *, platform: str, idempotent: bool, now: datetime
 ) -> ConnectorError:
-    """The typed error for a Meta Graph (Facebook, Instagram) or Threads API error response.
-
-    Meta puts the meaning in `error.code` / `error.error_subcode`, not in the status (an expired
-    token is often HTTP 400), so the body decides first and the status is the fallback.
-    """
+    """The typed error for a Meta Graph (Facebook, Instagram) or Threads API error response."""
+    # Meta puts the meaning in `error.code` / `error.error_subcode`, not in the status (an expired
+    # token is often HTTP 400), so the body decides first and the status is the fallback.
     error = _safe_json(response).get("error")
     error = error if isinstance(error, dict) else {}
     code = error.get("code")

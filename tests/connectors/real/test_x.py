@@ -164,9 +164,9 @@ async def test_thread_part_failure_after_root_is_live_reports_what_exists(x: XCo
 async def test_over_280_weighted_characters_is_rejected_before_sending() -> None:
     client = failing_client(httpx.ConnectError)
     connector = XConnector(client=client, clock=clock)
-    # 141 emoji weigh 282 (each emoji counts 2 on X), though Python sees 141 characters.
+    # 141 thread emoji weigh 282 (each emoji counts 2 on X), though Python sees 141 characters.
     with pytest.raises(Rejected) as info:
-        await connector.publish(ACCOUNT, PostDraft(platform="x", text="\U0001f3d4" * 141), "post-5")
+        await connector.publish(ACCOUNT, PostDraft(platform="x", text="\U0001f9f5" * 141), "post-5")
     assert info.value.field == "text"
     assert client.seen == []  # type: ignore[attr-defined]
 

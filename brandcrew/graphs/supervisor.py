@@ -1,0 +1,225 @@
+"""The supervisor: routes each request to the right agents and forwards their answers.
+
+Per user turn:
+1. `route` - the fast router sends clear requests straight to one or several agents (no LLM call).
+2. `supervisor` - otherwise a small model picks agents by calling `ask_<agent>(task)` tools; it must
+   delegate (tool choice is required on its first round) and may run a second round after reading
+   the answers.
+3. `delegate` - each agent runs as a subgraph on its task payload (never an empty handoff); several
+   delegations in one step run in parallel (LangGraph `Send`), dependent parts in order.
+4. `finish` - the workers' answers are forwarded verbatim, not paraphrased.
+
+Interrupts raised inside an agent (tool approvals) pause the whole graph and resume from the CLI or
+the API with `Command(resume=...)`; sub-agent tokens, tool calls and costs stream out with
+`subgraphs=True`.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import StructuredTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import Command, Send
+from pydantic import BaseModel, Field
+
+from brandcrew.agents.registry import AgentRegistry
+from brandcrew.agents.routing import FastRouter, RoutePlan
+from brandcrew.errors import BudgetExceeded
+from brandcrew.graphs.agent import build_agent_graph, task_message
+from brandcrew.llm.chat import ChatBrandcrew
+from brandcrew.tools.registry import ToolRegistry
+
+MAX_SUPERVISOR_ROUNDS = 3
+_RESET = "__reset__"
+
+
+class WorkItem(TypedDict, total=False):
+    """One agent's part of the current turn."""
+
+    agent: str
+    task: str
+    answer: str
+    tool_call_id: str
+    order: int
+
+
+def merge_work(old: list[WorkItem], new: list[WorkItem] | str) -> list[WorkItem]:
+    """Reducer: append work items; the string `__reset__` clears them (a new turn)."""
+    if new == _RESET:
+        return []
+    return [*old, *new]
+
+
+class SupervisorState(TypedDict, total=False):
+    """The conversation and the current turn's work."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    work: Annotated[list[WorkItem], merge_work]
+    scratch: Annotated[list[AnyMessage], operator.add]
+    """The supervisor model's own tool-call transcript for this turn."""
+    mode: Literal["fast", "llm", "sequence"]
+    plan: list[dict[str, Any]]
+    step: int
+    rounds: int
+    active_agent: str | None
+    route_reason: str
+
+
+class DelegateArgs(BaseModel):
+    """A task for one agent: self-contained, with everything the agent needs to know."""
+
+    task: str = Field(description="What the agent should do, with the details from the conversation.")
+
+
+def _delegate_tool(name: str, description: str) -> StructuredTool:
+    def noop(task: str) -> str:  # never executed: the graph turns these calls into Sends
+        return task
+
+    return StructuredTool.from_function(
+        func=noop, name=f"ask_{name}", description=description, args_schema=DelegateArgs
+    )
+
+
+def _last_human(state: SupervisorState) -> str:
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            return message.text if hasattr(message, "text") else str(message.content)
+    return ""
+
+
+def _context_of(work: list[WorkItem]) -> str:
+    return "\n\n".join(f"[{w['agent']}] {w.get('answer', '')}" for w in work if w.get("answer"))
+
+
+def build_supervisor(
+    agents: AgentRegistry,
+    tools: ToolRegistry,
+    *,
+    model: ChatBrandcrew | None = None,
+    router: FastRouter | None = None,
+    checkpointer: Any = None,
+) -> Any:
+    """Compile the supervisor graph over every registered agent."""
+    model = model or ChatBrandcrew()
+    router = router or FastRouter(agents.all())
+    specs = [s for s in agents.all() if s.name != "supervisor"]
+    subgraphs = {s.name: build_agent_graph(s, tools.for_agent(s), model=model) for s in specs}
+    delegate_tools = [_delegate_tool(s.name, s.description) for s in specs]
+    listing = "\n".join(f"- ask_{s.name}: {s.description}" for s in specs)
+    supervisor_prompt = (
+        "You coordinate a team of social media agents. Never answer yourself: delegate every request "
+        "by calling the agent tools with a complete, self-contained task. Call several agents in "
+        "one turn when the request has independent parts. Agents:\n" + listing
+    )
+    supervisor_model = model.with_context(agent="supervisor", step="route")
+
+    def route(state: SupervisorState) -> Command[Any]:
+        request = _last_human(state)
+        plan: RoutePlan = router.route(request)
+        base: dict[str, Any] = {"work": _RESET, "rounds": 0, "step": 0}
+        if not plan.confident:
+            return Command(
+                goto="supervisor", update={**base, "mode": "llm", "route_reason": "supervisor model"}
+            )
+        reason = f"fast router: {', '.join(plan.agents)} (scores {', '.join(f'{a}={plan.scores[a]:.1f}' for a in plan.agents)})"
+        items = [{"agent": t.agent, "task": t.task, "order": i} for i, t in enumerate(plan.tasks)]
+        if plan.sequential:
+            return Command(
+                goto="sequence", update={**base, "mode": "sequence", "plan": items, "route_reason": reason}
+            )
+        return Command(
+            goto=[Send("delegate", item) for item in items],
+            update={**base, "mode": "fast", "plan": items, "route_reason": reason},
+        )
+
+    async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
+        rounds = state.get("rounds", 0)
+        scratch = list(state.get("scratch", []))
+        # Answers of the delegations this model asked for come back as tool messages.
+        answered = {m.tool_call_id for m in scratch if isinstance(m, ToolMessage)}
+        new_results = [
+            ToolMessage(content=w.get("answer", ""), tool_call_id=w["tool_call_id"], name=f"ask_{w['agent']}")
+            for w in state.get("work", [])
+            if w.get("tool_call_id") and w["tool_call_id"] not in answered
+        ]
+        scratch.extend(new_results)
+        if rounds >= MAX_SUPERVISOR_ROUNDS or (rounds and not new_results):
+            return Command(goto="finish", update={"scratch": new_results})
+        bound = supervisor_model.bind_tools(delegate_tools, tool_choice="required" if rounds == 0 else "auto")
+        conversation = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
+        try:
+            decision = await bound.ainvoke(
+                [SystemMessage(supervisor_prompt), *conversation[-6:], *scratch], config
+            )
+        except BudgetExceeded as exc:
+            text = f"Paused: the budget is exhausted ({exc.scope})."
+            return Command(
+                goto="finish", update={"work": [{"agent": "supervisor", "task": "", "answer": text}]}
+            )
+        calls = [c for c in getattr(decision, "tool_calls", []) if c["name"].startswith("ask_")]
+        update: dict[str, Any] = {"scratch": [*new_results, decision], "rounds": rounds + 1}
+        if not calls:
+            return Command(goto="finish", update=update)
+        sends = [
+            Send(
+                "delegate",
+                {
+                    "agent": c["name"].removeprefix("ask_"),
+                    "task": str(c["args"].get("task") or _last_human(state)),
+                    "tool_call_id": c["id"],
+                    "order": i,
+                },
+            )
+            for i, c in enumerate(calls)
+            if c["name"].removeprefix("ask_") in subgraphs
+        ]
+        return Command(goto=sends or "finish", update=update)
+
+    async def delegate(item: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        graph = subgraphs[item["agent"]]
+        context = item.get("context")
+        result = await graph.ainvoke({"messages": [task_message(item["task"], context)]}, config)
+        answer = result.get("answer") or (result["messages"][-1].content if result.get("messages") else "")
+        return {"work": [{**item, "answer": str(answer)}]}
+
+    def after_delegate(state: SupervisorState) -> str:
+        return "supervisor" if state.get("mode") == "llm" else "finish"
+
+    async def sequence(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
+        plan, step = state.get("plan", []), state.get("step", 0)
+        item = dict(plan[step])
+        item["context"] = _context_of(state.get("work", []))
+        done = await delegate(item, config)
+        done["work"][0].pop("context", None)
+        goto = "sequence" if step + 1 < len(plan) else "finish"
+        return Command(goto=goto, update={**done, "step": step + 1})
+
+    def finish(state: SupervisorState) -> dict[str, Any]:
+        work = sorted(state.get("work", []), key=lambda w: w.get("order", 0))
+        if len(work) == 1:
+            text = work[0].get("answer", "")
+        else:
+            text = "\n\n".join(f"**{w['agent'].replace('_', ' ')}**\n{w.get('answer', '')}" for w in work)
+        agents_used = [w["agent"] for w in work]
+        message = AIMessage(
+            content=text,
+            name="brandcrew",
+            response_metadata={"agents": agents_used, "route_reason": state.get("route_reason", "")},
+        )
+        return {"messages": [message], "active_agent": agents_used[-1] if agents_used else None}
+
+    graph = StateGraph(SupervisorState)
+    graph.add_node("route", route, destinations=("supervisor", "sequence", "delegate"))
+    graph.add_node("supervisor", supervisor, destinations=("delegate", "finish"))
+    graph.add_node("delegate", delegate)  # type: ignore[arg-type]  # Send payloads, not the state
+    graph.add_node("sequence", sequence, destinations=("sequence", "finish"))
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "route")
+    graph.add_conditional_edges("delegate", after_delegate, ["supervisor", "finish"])
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=checkpointer, name="supervisor")
