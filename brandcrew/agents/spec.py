@@ -24,6 +24,8 @@ class AgentFile(BaseModel):
     tier: Tier = "balanced"
     step: StepKind = "write"
     keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    """Requests this agent should get, for the fast router (like a semantic router's utterances)."""
     output: str | None = None
     max_steps: int = Field(default=6, ge=1, le=50)
     kind: Literal["react", "crewai"] = "react"
@@ -42,6 +44,7 @@ class AgentSpec:
     tier: Tier = "balanced"
     step: StepKind = "write"
     keywords: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
     output: str | None = None
     max_steps: int = 6
     kind: Literal["react", "crewai"] = "react"
