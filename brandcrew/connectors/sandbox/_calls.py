@@ -37,6 +37,8 @@ from brandcrew.store.engine import write_transaction
 from brandcrew.store.tables.sandbox import SandboxAccountRow, SandboxCallRow, SandboxTokenRow, SandboxWorldRow
 
 _WRITE_RETRIES: Final = 8
+CREATING_OPERATIONS: Final = frozenset({"publish", "reply", "delete"})
+"""Operations whose timeouts leave the outcome unknown; other calls time out as plain retryable errors."""
 ResultT = TypeVar("ResultT")
 
 
@@ -60,6 +62,7 @@ class CallContext:
 
 
 def fault_error(fault: FaultKind, platform: str, reset_at: datetime | None) -> ConnectorError:
+    """The error a platform would answer with for `fault`."""
     if fault is FaultKind.RATE_LIMITED:
         return RateLimited("429 Too Many Requests (sandbox fault)", reset_at=reset_at, platform=platform)
     if fault is FaultKind.SERVER_ERROR:
@@ -72,7 +75,9 @@ def fault_error(fault: FaultKind, platform: str, reset_at: datetime | None) -> C
 class CallGate:
     """Runs reads and writes of one connector against its world."""
 
-    def __init__(self, engine: Engine, world_id: str | None, platform: str | None, wall: Callable[[], datetime]) -> None:
+    def __init__(
+        self, engine: Engine, world_id: str | None, platform: str | None, wall: Callable[[], datetime]
+    ) -> None:
         self.engine = engine
         self.world_id = world_id
         self.platform = platform
@@ -82,11 +87,12 @@ class CallGate:
         world_id = account.extra.get("sandbox_world") or self.world_id
         if not world_id:
             raise Rejected(
-                "no sandbox world: pass world_id or extra['sandbox_world']", platform=self.platform
+                "no sandbox world: pass world_id or extra['sandbox_world']", platform=self.platform or ""
             )
         return world_id
 
     def context(self, session: Session, account: AccountAuth, *, lock: bool) -> CallContext:
+        """The world, the (optionally row-locked) account and the sandbox time for a call."""
         world = session.get(SandboxWorldRow, self._world_id(account))
         if world is None:
             raise Rejected(f"sandbox world {self._world_id(account)!r} does not exist", status_code=404)
@@ -111,6 +117,7 @@ class CallGate:
         return CallContext(session, world, acct, clock_time(world, to_utc(self._wall())))
 
     def check_token(self, ctx: CallContext, token: str) -> SandboxTokenRow:
+        """The presented access token's row; AuthExpired when unknown, revoked or expired."""
         row = ctx.session.get(SandboxTokenRow, token) if token else None
         if row is None or row.world_id != ctx.world.id or row.account_id != ctx.acct.account_id:
             raise AuthExpired("401 invalid access token", platform=ctx.acct.platform, status_code=401)
@@ -137,16 +144,17 @@ class CallGate:
         key: str,
         action: Callable[[CallContext], tuple[ResultT, str | None]],
         *,
-        check_token: bool = True,
+        needs_token: bool = True,
     ) -> ResultT:
-        # One transaction per call: gate (token, rate limit, fault), act, log the call; errors are
-        # raised only after the commit so that what the call changed (a post, a revoked token, a
-        # rate-limit window, the attempt log) is kept, exactly as a real platform would keep it.
+        """Run a write in one locked transaction: gate (token, rate limit, fault), act, log the call.
+
+        `action` returns its result and the remote id it created (for the call log).
+        """
         for retry in range(_WRITE_RETRIES):
             try:
                 with write_transaction(self.engine) as conn, Session(bind=conn) as session:
                     ctx = self.context(session, account, lock=True)
-                    result, error = self._gated(ctx, operation, account, key, action, check_token)
+                    result, error = self._gated(ctx, operation, account, key, action, needs_token)
                     session.flush()
                 break
             except IntegrityError:
@@ -166,7 +174,7 @@ class CallGate:
         account: AccountAuth,
         key: str,
         action: Callable[[CallContext], tuple[ResultT, str | None]],
-        check_token: bool,
+        needs_token: bool,
     ) -> tuple[ResultT | None, ConnectorError | None]:
         attempt = self._next_attempt(ctx, operation, key)
         result: ResultT | None = None
@@ -177,7 +185,7 @@ class CallGate:
         fault = decide_fault(plan, seed=ctx.world.seed, operation=operation, key=key, attempt=attempt)
         limited = _state.ts(ctx.acct.limited_until) if ctx.acct.limited_until else None
         try:
-            token = self.check_token(ctx, account.access_token) if check_token else None
+            token = self.check_token(ctx, account.access_token) if needs_token else None
             if limited is not None and limited > ctx.now:
                 outcome = "rate_limited"
                 error = RateLimited("429 rate limit window still open", reset_at=limited, platform=platform)
@@ -193,7 +201,12 @@ class CallGate:
                     token.revoked = True
                     ctx.session.add(token)
                 outcome, error = fault.value, fault_error(fault, platform, None)
-            elif fault in (FaultKind.SERVER_ERROR, FaultKind.TIMEOUT_BEFORE_CREATE):
+            elif fault is FaultKind.SERVER_ERROR or (
+                fault is not None and operation not in CREATING_OPERATIONS
+            ):
+                # A timed-out lookup or token refresh changed nothing the caller relies on: just retry.
+                outcome, error = fault.value, fault_error(FaultKind.SERVER_ERROR, platform, None)
+            elif fault is FaultKind.TIMEOUT_BEFORE_CREATE:
                 outcome, error = fault.value, fault_error(fault, platform, None)
             else:
                 result, remote_id = action(ctx)
@@ -219,6 +232,7 @@ class CallGate:
         return result, error
 
     def read(self, operation: str, account: AccountAuth, action: Callable[[CallContext], ResultT]) -> ResultT:
+        """Run a lookup (through the write path when the fault plan covers reads)."""
         with Session(self.engine) as session:
             ctx = self.context(session, account, lock=False)
             if "read" not in FaultPlan.model_validate(ctx.world.faults).operations:
@@ -227,4 +241,3 @@ class CallGate:
         # Faulted reads need the attempt log, so they take the write path.
         key = f"{operation}:{ctx.acct.account_id}:{ctx.now.isoformat()}"
         return self.write(operation, account, key, lambda c: (action(c), None))
-

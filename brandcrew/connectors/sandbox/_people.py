@@ -137,6 +137,7 @@ def verify_item_id(seed: str, scopes: Iterable[str], remote_id: str) -> tuple[st
 
 
 def make_id(seed: str, scope: str, kind: str, head: Sequence[object], author: int, tail: str = "") -> str:
+    """A signed stream item id: kind, head parts, author, signature, then an optional tail."""
     sig = _sig(seed, scope, kind, *map(str, head), author, tail)
     return ".".join([kind, *map(str, head), f"u{author}", sig, *([tail] if tail else [])])
 
@@ -145,6 +146,7 @@ def make_id(seed: str, scope: str, kind: str, head: Sequence[object], author: in
 
 
 def text_values(acct: StreamAccount, r: random.Random, topic: str | None = None) -> dict[str, str]:
+    """Values for a template's placeholders (brand, product, topic, country, order...)."""
     product = r.choice(acct.products) if acct.products else acct.brand
     return {
         "brand": acct.brand,
@@ -164,6 +166,7 @@ def text_values(acct: StreamAccount, r: random.Random, topic: str | None = None)
 def pick_template(
     templates: _text.Templates, language: str, sentiment: str, r: random.Random
 ) -> tuple[str, str]:
+    """A template in `language` for `sentiment` (English when there is none), and the language used."""
     by_language = templates.get(language) or templates["en"]
     options = by_language.get(sentiment) or templates["en"][sentiment]
     lang = language if language in templates and sentiment in templates[language] else "en"
@@ -171,5 +174,6 @@ def pick_template(
 
 
 def item_engagement(author: Author, r: random.Random, factor: float = 1.0) -> tuple[int, int, int]:
+    """Likes, replies and shares of a public item, from its author's reach."""
     likes = int(author.followers * 0.01 * factor * lognormal_unit(r, 0.8))
     return likes, int(likes * 0.1), int(likes * 0.15)

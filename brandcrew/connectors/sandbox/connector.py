@@ -2,23 +2,20 @@
 
 One connector serves every platform of a world (or is pinned to one with `platform=`). Each account
 enforces its real platform's rules: `validate` limits, daily publish/reply quotas, X-style duplicate
-detection, token lifetimes. Writes run in one database transaction that holds the account's row lock
-(SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), so concurrent workers in any number of
-processes create a post at most once per call, never exceed a quota and never both pass the
-duplicate check. Faults are decided from (seed, operation, idempotency key, attempt number).
+detection, token lifetimes, no deleting on Instagram. Every write is one locked transaction (see
+`_calls.py`), so concurrent workers in any number of processes create a post at most once per call.
+Faults are decided from (seed, operation, idempotency key, attempt number).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final
 
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from brandcrew.connectors.base import (
     AccountAuth,
@@ -33,20 +30,13 @@ from brandcrew.connectors.base import (
 )
 from brandcrew.connectors.capabilities import Platform, PlatformCapabilities, get_capabilities
 from brandcrew.connectors.drafts import PostDraft
-from brandcrew.connectors.errors import (
-    AuthExpired,
-    ConnectorError,
-    OutcomeUnknown,
-    RateLimited,
-    Rejected,
-    RetryableError,
-)
+from brandcrew.connectors.errors import AuthExpired, RateLimited, Rejected
 from brandcrew.connectors.sandbox import _state
-from brandcrew.connectors.sandbox._rng import rng
-from brandcrew.connectors.sandbox.clock import clock_time, to_utc
+from brandcrew.connectors.sandbox._calls import CallContext, CallGate, ResultT
+from brandcrew.connectors.sandbox._calls import DraftRejected as DraftRejected
+from brandcrew.connectors.sandbox.clock import to_utc
 from brandcrew.connectors.sandbox.competitors import competitor_posts, parse_competitor_post_id
 from brandcrew.connectors.sandbox.engagement import PostForecast, counts_at, extract_features, forecast
-from brandcrew.connectors.sandbox.faults import FaultKind, FaultPlan, decide_fault
 from brandcrew.connectors.sandbox.streams import (
     StreamItem,
     brand_mentions,
@@ -57,24 +47,14 @@ from brandcrew.connectors.sandbox.streams import (
     post_comments,
     verify_item_id,
 )
-from brandcrew.connectors.validation import Violation, validate
-from brandcrew.store.engine import write_transaction
+from brandcrew.connectors.validation import validate
 from brandcrew.store.tables._base import utcnow
-from brandcrew.store.tables.sandbox import (
-    SandboxAccountRow,
-    SandboxCallRow,
-    SandboxPostRow,
-    SandboxReplyRow,
-    SandboxTokenRow,
-    SandboxWorldRow,
-)
+from brandcrew.store.tables.sandbox import SandboxAccountRow, SandboxPostRow, SandboxReplyRow, SandboxWorldRow
 
 __all__ = ("DraftRejected", "SandboxConnector")
 
 MAX_LOOKBACK: Final = timedelta(days=30)
 """Mentions and messages are searchable this far back (and never before the world began)."""
-_WRITE_RETRIES: Final = 8
-ResultT = TypeVar("ResultT")
 
 
 class SandboxConnector(Connector):
@@ -296,7 +276,7 @@ class SandboxConnector(Connector):
                 account,
                 f"refresh:{account.refresh_token}",
                 lambda c: self._refresh(c, account),
-                check_token=False,
+                needs_token=False,
             )
         )
 
@@ -352,7 +332,9 @@ class SandboxConnector(Connector):
     async def fetch_metrics(self, account: AccountAuth, remote_ids: Sequence[str]) -> list[PostMetrics]:
         """Counters of live posts at sandbox time (own posts or competitors'); unknown ids are left out."""
         ids = list(remote_ids)
-        return await self._run(lambda: self._gate.read("fetch_metrics", account, lambda c: self._metrics(c, ids)))
+        return await self._run(
+            lambda: self._gate.read("fetch_metrics", account, lambda c: self._metrics(c, ids))
+        )
 
     def _metrics(self, ctx: CallContext, remote_ids: list[str]) -> list[PostMetrics]:
         out = []
@@ -413,7 +395,9 @@ class SandboxConnector(Connector):
 
     async def fetch_account_metrics(self, account: AccountAuth) -> AccountMetrics:
         """Followers (organic growth + what posts brought - crisis losses), following and live posts."""
-        return await self._run(lambda: self._gate.read("fetch_account_metrics", account, self._account_metrics))
+        return await self._run(
+            lambda: self._gate.read("fetch_account_metrics", account, self._account_metrics)
+        )
 
     def _account_metrics(self, ctx: CallContext) -> AccountMetrics:
         posts = _state.account_posts(ctx.session, ctx.world.id, ctx.acct.account_id)

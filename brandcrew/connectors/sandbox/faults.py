@@ -25,9 +25,11 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"
     """5xx before the platform acted: RetryableError, nothing created."""
     TIMEOUT_BEFORE_CREATE = "timeout_before_create"
-    """The request timed out before reaching the platform: OutcomeUnknown, nothing created."""
+    """The request timed out before reaching the platform: OutcomeUnknown, nothing created.
+    (Lookups and token refreshes time out as a plain RetryableError.)"""
     TIMEOUT_AFTER_CREATE = "timeout_after_create"
-    """The platform acted, the response was lost: OutcomeUnknown, the post (or reply, or delete) exists."""
+    """The platform acted, the response was lost: OutcomeUnknown, the post (or reply, or delete) exists.
+    (Lookups and token refreshes time out as a plain RetryableError.)"""
     AUTH_EXPIRED = "auth_expired"
     """401: AuthExpired, and the presented access token is revoked (refresh it)."""
 

@@ -1,4 +1,4 @@
-"""sandbox platform
+"""sandbox platform: worlds, accounts, tokens, posts, replies, crises, call log
 
 Revision ID: 0003
 Revises: 0002
