@@ -34,7 +34,7 @@ from brandcrew.connectors.drafts import PostDraft
 from brandcrew.connectors.errors import AuthExpired, OutcomeUnknown, RateLimited, Rejected, RetryableError
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.publishing import published_count, sync_post_status, text_hash
-from brandcrew.store.engine import write_transaction
+from brandcrew.store.engine import session_scope, write_transaction
 from brandcrew.store.tables import OutboxEntry, PostVariant, SocialAccount, Workspace, as_utc, utcnow
 
 log = logging.getLogger("brandcrew.publisher")
@@ -204,7 +204,10 @@ class Publisher:
             return await self._reconcile(key, account)
         except RateLimited as exc:
             reset = as_utc(exc.reset_at) or (self.clock() + timedelta(seconds=60))
-            self._defer(key, reset, str(exc), "rate_limited", release=True)
+            # A rate limit is the account's, not the post's: hold every pending post of the account
+            # until the reset, and do not count this try against the post's attempts.
+            self._defer(key, reset, str(exc), "rate_limited", release=True, refund_attempt=True)
+            self._hold_account(account.id, reset, str(exc))
             return "retry"
         except RetryableError as exc:
             return self._retry_or_fail(key, attempts, str(exc), "retryable")
@@ -225,7 +228,22 @@ class Publisher:
     ) -> Outcome:
         try:
             await self.accounts.refresh(account.id, now=self.clock())
-        except Exception as exc:  # any refresh failure means a person must reconnect
+        except RateLimited as exc:
+            reset = as_utc(exc.reset_at) or (self.clock() + timedelta(seconds=60))
+            self._defer(
+                key,
+                reset,
+                f"{error}; refresh rate-limited",
+                "auth_expired",
+                release=True,
+                refund_attempt=True,
+            )
+            return "retry"
+        except (RetryableError, OutcomeUnknown) as exc:  # try the refresh again later
+            return self._retry_or_fail(
+                key, attempts, f"{error}; token refresh failed for now: {exc}", "auth_expired"
+            )
+        except Exception as exc:  # the refresh itself was refused: a person must reconnect
             self.accounts.mark_auth_expired(account.id)
             self._finish(key, "failed", error=f"{error}; token refresh failed: {exc}", kind="auth_expired")
             return "failed"
@@ -327,13 +345,15 @@ class Publisher:
         *,
         release: bool = False,
         status: str | None = None,
+        refund_attempt: bool = False,
     ) -> None:
         new_status = status or "pending"
         with write_transaction(self.engine) as conn:
             conn.execute(
                 text(
                     "UPDATE publish_outbox SET status = :s, next_attempt_at = :when, error = :e, error_kind = :kind, "
-                    "claimed_by = CASE WHEN :rel THEN NULL ELSE claimed_by END, updated_at = :now "
+                    "claimed_by = CASE WHEN :rel THEN NULL ELSE claimed_by END, updated_at = :now, "
+                    "attempts = CASE WHEN :refund AND attempts > 0 THEN attempts - 1 ELSE attempts END "
                     "WHERE key = :k AND status NOT IN ('published', 'failed', 'cancelled')"
                 ),
                 {
@@ -344,12 +364,29 @@ class Publisher:
                     "rel": release,
                     "k": key,
                     "now": self.clock(),
+                    "refund": refund_attempt,
+                },
+            )
+
+    def _hold_account(self, account_id: str, until: datetime, error: str) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                text(
+                    "UPDATE publish_outbox SET next_attempt_at = :until, error = :e, error_kind = 'rate_limited', "
+                    "updated_at = :now WHERE account_id = :a AND status = 'pending' "
+                    "AND (next_attempt_at IS NULL OR next_attempt_at < :until)"
+                ),
+                {
+                    "until": until,
+                    "e": f"account rate-limited: {error}"[:2000],
+                    "a": account_id,
+                    "now": self.clock(),
                 },
             )
 
     def _finish(self, key: str, status: str, *, error: str, kind: str) -> None:
         now = self.clock()
-        with Session(self.engine) as session:
+        with session_scope(self.engine) as session:
             entry = session.get(OutboxEntry, key)
             if entry is None or entry.status in TERMINAL:
                 return
@@ -361,12 +398,11 @@ class Publisher:
                 session.add(variant)
             session.flush()
             sync_post_status(session, entry.post_id)
-            session.commit()
         log.warning("outbox %s failed (%s): %s", key[:12], kind, error)
 
     def _published(self, key: str, result: PublishResult, *, reconciled: bool = False) -> None:
         now = self.clock()
-        with Session(self.engine) as session:
+        with session_scope(self.engine) as session:
             entry = session.get(OutboxEntry, key)
             if entry is None or entry.status in TERMINAL:
                 return
@@ -385,4 +421,3 @@ class Publisher:
                 session.add(variant)
             session.flush()
             sync_post_status(session, entry.post_id)
-            session.commit()

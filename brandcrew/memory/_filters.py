@@ -74,7 +74,9 @@ def _validate_condition(field: str, cond: Any) -> dict[str, Any]:
             ops[op] = list(value)
         else:
             if not _is_scalar(value):
-                raise InvalidFilterError(f"{op} on {field!r} takes a string, number or boolean, got {value!r}")
+                raise InvalidFilterError(
+                    f"{op} on {field!r} takes a string, number or boolean, got {value!r}"
+                )
             if op in {"$gt", "$gte", "$lt", "$lte"} and isinstance(value, bool):
                 raise InvalidFilterError(f"{op} on {field!r} cannot order booleans")
             ops[op] = value
@@ -152,7 +154,9 @@ def check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
         if value is None:
             continue  # Pinecone has no null; a missing field is how "no value" is spelled
         if not isinstance(key, str) or not key or key.startswith("$"):
-            raise InvalidFilterError(f"metadata keys must be non-empty strings not starting with '$': {key!r}")
+            raise InvalidFilterError(
+                f"metadata keys must be non-empty strings not starting with '$': {key!r}"
+            )
         if _is_scalar(value):
             if isinstance(value, float) and value != value:
                 raise InvalidFilterError(f"metadata {key!r} is NaN, which no filter can match")

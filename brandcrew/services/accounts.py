@@ -13,6 +13,7 @@ from brandcrew.connectors.base import AccountAuth, Connector, TokenSet
 from brandcrew.services import audit
 from brandcrew.services.errors import NotFound
 from brandcrew.store.crypto import FieldCipher
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import SocialAccount, utcnow
 
 ConnectorFactory = Callable[[SocialAccount], Connector]
@@ -141,10 +142,14 @@ class AccountsService:
     async def refresh(self, account_id: str, *, now: datetime | None = None) -> AccountAuth:
         """Refresh an account's tokens through its connector and store them encrypted."""
         with Session(self.engine, expire_on_commit=False) as session:
+            current = session.get(SocialAccount, account_id)
+        if current is None:
+            raise NotFound(f"social account {account_id} not found")
+        # The platform call happens outside any transaction; the write takes the lock afterwards.
+        tokens = await self.connector(current).refresh_token(self.auth(current))
+        with session_scope(self.engine) as session:
             account = session.get(SocialAccount, account_id)
-            if account is None:
-                raise NotFound(f"social account {account_id} not found")
-            tokens = await self.connector(account).refresh_token(self.auth(account))
+            assert account is not None
             context = f"{account.workspace_id}:{account.platform}:{account.platform_account_id}"
             account.access_token = self.cipher.encrypt(tokens.access_token, context=context)
             if tokens.refresh_token:
@@ -161,12 +166,12 @@ class AccountsService:
                 resource="social_account",
                 resource_id=account.id,
             )
-            session.commit()
+            session.flush()
             return self.auth(account)
 
     def mark_auth_expired(self, account_id: str) -> None:
         """Flag an account whose token could not be refreshed: it needs reconnecting."""
-        with Session(self.engine) as session:
+        with session_scope(self.engine) as session:
             account = session.get(SocialAccount, account_id)
             if account is not None:
                 account.status = "auth_expired"
@@ -180,7 +185,6 @@ class AccountsService:
                     resource="social_account",
                     resource_id=account.id,
                 )
-                session.commit()
 
 
 def default_accounts_service(engine: Engine, cipher: FieldCipher) -> AccountsService:

@@ -38,6 +38,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # Reads use deferred transactions (WAL readers never block). A read-modify-write must take
+        # the write lock up front (`session_scope`, `write_transaction`): a deferred transaction that
+        # reads, then writes after another writer committed, fails at once with SQLITE_BUSY.
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -76,8 +79,9 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+    """A read-modify-write session: holds the write lock from its start (SQLite), commits on success."""
+    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

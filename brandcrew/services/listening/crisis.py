@@ -64,10 +64,17 @@ class CrisisConfig:
     smoothing_buckets: tuple[int, ...] = (3, 12)
     """Moving-average lengths of the smoothed counts, one time scale each: 3 x 5 min = 15 min catches
     a burst, 12 x 5 min = 1 h a sustained rise. A spike at any scale fires."""
-    baseline_hours: float = 24.0
+    baseline_hours: float = 168.0
     """Trailing window for the baseline median and MAD."""
     min_history_hours: float = 6.0
     """No volume or sentiment alert before this much history has been seen."""
+    baseline: Literal["seasonal", "trailing"] = "seasonal"
+    """`seasonal`: expect what this time of day looked like on previous days (median over
+    `seasonal_days`, a `seasonal_slot_minutes` slot), and measure the spread on the log residuals of
+    the trailing baseline; falls back to `trailing` until two days of history exist. `trailing`: the
+    median and MAD of the smoothed counts over the trailing `baseline_hours`."""
+    seasonal_days: int = 7
+    seasonal_slot_minutes: int = 30
     scale: Literal["log", "linear"] = "log"
     """Scale of the robust z-score. Mention counts are bursty and multiplicative, so the default
     measures the spike on log(1 + count): a jump from 10 to 40 and one from 100 to 400 look alike."""
@@ -153,30 +160,69 @@ class _VolumeCheck:
     median: float
     sigma: float
     z: float
+    basis: str
 
 
 class _Scale:
-    """The moving average of one time scale and the trailing baseline of its past values."""
+    """The moving average of one time scale, its history and its seasonal residuals."""
 
-    def __init__(self, buckets: int, baseline_buckets: int) -> None:
+    def __init__(self, buckets: int, config: CrisisConfig) -> None:
         self.buckets = buckets
+        self.baseline_buckets = config.baseline_buckets
+        self.period = max(1, round(24 * 60 / config.bucket_minutes))
+        self.seasonal_days = config.seasonal_days
+        self.slot_halfwidth = max(0, round(config.seasonal_slot_minutes / 2 / config.bucket_minutes))
+        self.keep = self.baseline_buckets + buckets + self.period * self.seasonal_days + self.slot_halfwidth
         self.recent: deque[float] = deque(maxlen=buckets)
         self.total = 0.0
-        # Smoothed values wait here until their window no longer overlaps the current one.
-        self.pending: deque[float] = deque(maxlen=buckets)
-        self.baseline: deque[float] = deque(maxlen=baseline_buckets)
+        self.values: list[float] = []
+        """Smoothed values, oldest first, the current one last."""
+        self.residuals: list[float] = []
+        """Log residuals against the seasonal expectation, one per bucket that had one."""
 
     def push(self, count: float) -> float:
         if len(self.recent) == self.recent.maxlen:
             self.total -= self.recent[0]
         self.recent.append(count)
         self.total += count
-        return self.total / len(self.recent)
+        smoothed = self.total / len(self.recent)
+        self.values.append(smoothed)
+        if len(self.values) > 2 * self.keep:
+            del self.values[: -self.keep]
+        return smoothed
 
-    def retire(self, smoothed: float) -> None:
-        if len(self.pending) == self.pending.maxlen:
-            self.baseline.append(self.pending[0])
-        self.pending.append(smoothed)
+    def trailing(self) -> np.ndarray:
+        """Smoothed values of the trailing baseline, ending before the current averaging window."""
+        history = self.values[: -self.buckets]
+        return np.asarray(history[-self.baseline_buckets :], dtype=float)
+
+    def seasonal_expected(self) -> float | None:
+        """Median of the smoothed values at this time of day on previous days, if two days are known."""
+        n = len(self.values)
+        samples: list[float] = []
+        days = 0
+        for d in range(1, self.seasonal_days + 1):
+            centre = d * self.period
+            if centre + self.slot_halfwidth >= n:
+                break
+            days += 1
+            samples.extend(
+                self.values[n - 1 - centre - j] for j in range(-self.slot_halfwidth, self.slot_halfwidth + 1)
+            )
+        return float(np.median(samples)) if days >= 2 else None
+
+    def record_residual(self, residual: float) -> None:
+        self.residuals.append(residual)
+        if len(self.residuals) > 2 * self.keep:
+            del self.residuals[: -self.keep]
+
+    def residual_sigma(self) -> float | None:
+        """Robust spread (1.4826 x MAD) of past residuals, before the current averaging window."""
+        past = self.residuals[: -self.buckets][-self.baseline_buckets :]
+        if len(past) < self.period:
+            return None
+        arr = np.asarray(past, dtype=float)
+        return _MAD_TO_SIGMA * float(np.median(np.abs(arr - np.median(arr))))
 
 
 class CrisisDetector:
@@ -187,7 +233,7 @@ class CrisisDetector:
         self.config = config or CrisisConfig()
         self.query_id = query_id
         cfg = self.config
-        self._scales = [_Scale(b, cfg.baseline_buckets) for b in cfg.smoothing_buckets]
+        self._scales = [_Scale(b, cfg) for b in cfg.smoothing_buckets]
         self._sent_recent: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
         self._sent_pending: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
         self._sent_baseline: deque[tuple[int, int]] = deque(maxlen=cfg.baseline_buckets)
@@ -277,9 +323,7 @@ class CrisisDetector:
         if "influencer" in cfg.enabled:
             alerts.extend(self._check_influencers(bucket))
 
-        # Values leave the current windows and join the baseline only once they are old enough.
-        for scale, value in zip(self._scales, smoothed, strict=True):
-            scale.retire(value)
+        # Sentiment counts join the baseline only once they have left the current window.
         if len(self._sent_pending) == self._sent_pending.maxlen:
             self._sent_baseline.append(self._sent_pending[0])
         self._sent_pending.append((bucket.mentions, bucket.negative))
@@ -287,15 +331,27 @@ class CrisisDetector:
 
     def _check_volumes(self, smoothed: Sequence[float]) -> _VolumeCheck | None:
         """The strongest spike over all time scales (or the strongest non-spike when none fires)."""
-        checks = [self._check_volume(scale, value) for scale, value in zip(self._scales, smoothed, strict=True)
-                  if scale.baseline]
-        if not checks:
+        checks = [
+            self._check_volume(scale, value) for scale, value in zip(self._scales, smoothed, strict=True)
+        ]
+        found = [c for c in checks if c is not None]
+        if not found:
             return None
-        return max(checks, key=lambda c: (c.fired, c.z))
+        return max(found, key=lambda c: (c.fired, c.z))
 
-    def _check_volume(self, scale: _Scale, smoothed: float) -> _VolumeCheck:
+    def _check_volume(self, scale: _Scale, smoothed: float) -> _VolumeCheck | None:
         cfg = self.config
-        base = np.fromiter(scale.baseline, dtype=float, count=len(scale.baseline))
+        expected = scale.seasonal_expected() if cfg.baseline == "seasonal" else None
+        if expected is not None:
+            residual = math.log1p(smoothed) - math.log1p(expected)
+            spread = scale.residual_sigma()
+            scale.record_residual(residual)
+            if spread is not None:
+                sigma = max(spread, cfg.sigma_floor)
+                return self._judge(scale, smoothed, expected, sigma, residual / sigma, "seasonal")
+        base = scale.trailing()
+        if base.size == 0:
+            return None
         median = float(np.median(base))
         if cfg.scale == "log":
             logs = np.log1p(base)
@@ -305,23 +361,40 @@ class CrisisDetector:
         else:
             center, mad, value = median, float(np.median(np.abs(base - median))), smoothed
         sigma = max(_MAD_TO_SIGMA * mad, cfg.sigma_floor)
-        z = (value - center) / sigma
+        return self._judge(scale, smoothed, median, sigma, (value - center) / sigma, "trailing")
+
+    def _judge(
+        self, scale: _Scale, smoothed: float, expected: float, sigma: float, z: float, basis: str
+    ) -> _VolumeCheck:
+        cfg = self.config
         fired = (
             z >= cfg.spike_sigmas
-            and smoothed - median >= cfg.min_increase
-            and smoothed >= cfg.min_ratio * median
+            and smoothed - expected >= cfg.min_increase
+            and smoothed >= cfg.min_ratio * expected
         )
-        return _VolumeCheck(fired=fired, buckets=scale.buckets, smoothed=smoothed, median=median, sigma=sigma,
-                            z=z)
+        return _VolumeCheck(
+            fired=fired,
+            buckets=scale.buckets,
+            smoothed=smoothed,
+            median=expected,
+            sigma=sigma,
+            z=z,
+            basis=basis,
+        )
+
+    def _basis_text(self, v: _VolumeCheck) -> str:
+        cfg = self.config
+        if v.basis == "seasonal":
+            return f"the same time of day over the last {cfg.seasonal_days} days"
+        return f"the median of the last {cfg.baseline_hours:g} h ({cfg.scale} scale)"
 
     def _volume_reason(self, v: _VolumeCheck) -> str:
         cfg = self.config
         ratio = v.smoothed / v.median if v.median > 0 else math.inf
         return (
             f"volume spike: {v.smoothed:.1f} mentions per {cfg.bucket_minutes} min "
-            f"(averaged over {v.buckets * cfg.bucket_minutes} min) vs a {cfg.baseline_hours:g} h "
-            f"baseline of {v.median:.1f}; {v.z:.1f} robust sigmas on the {cfg.scale} scale "
-            f"(threshold {cfg.spike_sigmas:g}), "
+            f"(averaged over {v.buckets * cfg.bucket_minutes} min) vs {self._basis_text(v)} "
+            f"of {v.median:.1f}; {v.z:.1f} robust sigmas (threshold {cfg.spike_sigmas:g}), "
             f"x{ratio:.1f} (threshold x{cfg.min_ratio:g}), +{v.smoothed - v.median:.1f} "
             f"(threshold +{cfg.min_increase:g})"
         )
@@ -329,6 +402,7 @@ class CrisisDetector:
     def _volume_details(self, v: _VolumeCheck) -> dict[str, float | int | str]:
         return {
             "window_minutes": v.buckets * self.config.bucket_minutes,
+            "basis": v.basis,
             "smoothed": round(v.smoothed, 3),
             "baseline_median": round(v.median, 3),
             "baseline_sigma": round(v.sigma, 3),

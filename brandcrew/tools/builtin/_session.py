@@ -7,16 +7,12 @@ from contextlib import contextmanager
 
 from sqlmodel import Session
 
+from brandcrew.store.engine import session_scope
 from brandcrew.tools.context import ToolContext
 
 
 @contextmanager
 def session_for(ctx: ToolContext) -> Iterator[Session]:
     """A session on the run's database; commits on success, rolls back on error."""
-    with Session(ctx.services.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(ctx.services.engine) as session:
+        yield session

@@ -9,7 +9,9 @@ from brandcrew.tools.decorator import tool
 
 
 @tool(untrusted_output=True)
-async def search_memory(ctx: ToolContext, query: str, kind: str | None = None, limit: int = 5) -> list[dict[str, Any]]:
+async def search_memory(
+    ctx: ToolContext, query: str, kind: str | None = None, limit: int = 5
+) -> list[dict[str, Any]]:
     """Find remembered items similar in meaning to `query` (kind: post, mention, message or document)."""
     memory = ctx.services.extras.get("memory")
     if memory is None:
