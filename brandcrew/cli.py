@@ -256,11 +256,17 @@ def worker(
     lease_s: Annotated[
         float, typer.Option(help="Age after which another worker's claim is presumed dead.")
     ] = 120.0,
+    retry_base_s: Annotated[float, typer.Option(help="First back-off after a transient failure.")] = 30.0,
+    unknown_grace_s: Annotated[
+        float, typer.Option(help="Wait before trusting a search that did not find an outcome-unknown post.")
+    ] = 30.0,
 ) -> None:
     """Run a publishing worker until SIGTERM/SIGINT (start several against PostgreSQL to scale out)."""
+    from brandcrew.jobs.publisher import PublisherPolicy
     from brandcrew.jobs.runner import run_worker
 
-    asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, lease_s=lease_s))
+    policy = PublisherPolicy(lease_s=lease_s, retry_base_s=retry_base_s, unknown_grace_s=unknown_grace_s)
+    asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -23,7 +23,7 @@ async def run_worker(
     executor_id: str,
     poll_s: float = 0.1,
     concurrency: int = 32,
-    lease_s: float = 120.0,
+    policy: PublisherPolicy | None = None,
     max_sleep_s: float = 60.0,
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -31,7 +31,7 @@ async def run_worker(
     settings = get_settings()
     engine = get_engine(settings)
     accounts = default_accounts_service(engine, load_cipher(settings.data_dir))
-    publisher = Publisher(engine, accounts, policy=PublisherPolicy(lease_s=lease_s), worker_id=executor_id)
+    publisher = Publisher(engine, accounts, policy=policy or PublisherPolicy(), worker_id=executor_id)
     launch_dbos(settings=settings, executor_id=executor_id)
     worker = PublishWorker(
         publisher, WorkerOptions(poll_s=poll_s, concurrency=concurrency, max_sleep_s=max_sleep_s)

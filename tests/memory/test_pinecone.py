@@ -97,7 +97,7 @@ def _roundtrip() -> None:
 
 
 def test_pinecone_request_that_differs_from_the_cassette_never_reaches_the_network() -> None:
-    with pytest.raises(Exception, match="(?i)cassette|match"), replay("pinecone_roundtrip.yaml"):
+    with pytest.raises(Exception, match=r"(?i)cassette|match"), replay("pinecone_roundtrip.yaml"):
         mem = PineconeMemory("brandcrew-test", dimension=8, api_key=FAKE_KEY)
         mem.query("ws_a", unit(0.5, 0.5, 0.5, 0.5), top_k=2, filter={"kind": "mention"})
 

@@ -80,7 +80,7 @@ def test_a_shorter_document_version_leaves_no_stale_chunks(
 
 
 def test_chunks_respect_the_size_and_keep_every_word() -> None:
-    text = "\n\n".join(["Short paragraph."] + ["A sentence about paper. " * 80])
+    text = "\n\n".join(["Short paragraph.", "A sentence about paper. " * 80])
     chunks = chunk_text(text, max_chars=300)
     assert all(len(c) <= 300 for c in chunks)
     assert " ".join(chunks).split() == text.split()

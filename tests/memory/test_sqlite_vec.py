@@ -175,7 +175,7 @@ def test_invalid_inputs_are_clear_errors(memory: SqliteVecMemory) -> None:
 def test_lives_in_the_application_database_file(sqlite_engine: Any) -> None:
     mem = SqliteVecMemory.from_engine(sqlite_engine, index="memory", dimension=8)
     assert mem.path == sqlite_engine.url.database
-    vectors, records = _records(20)
+    _, records = _records(20)
     mem.upsert("ws_a", records)
     assert isinstance(mem, VectorMemory)
     with sqlite_engine.connect() as conn:
@@ -192,7 +192,7 @@ def test_lives_in_the_application_database_file(sqlite_engine: Any) -> None:
 
 
 def test_concurrent_writers_and_readers_on_their_own_connections(memory: SqliteVecMemory) -> None:
-    vectors, records = _records(400)
+    _, records = _records(400)
     errors: list[BaseException] = []
 
     def write(part: list[Record]) -> None:

@@ -1,0 +1,57 @@
+"""Social listening: boolean queries, sentiment analyzers, trends and crisis detection."""
+
+from brandcrew.services.listening.crisis import (
+    AlertKind,
+    AuthorSignal,
+    BucketStats,
+    CrisisAlert,
+    CrisisConfig,
+    CrisisDetector,
+    CrisisMonitor,
+    MentionBucketer,
+    detect_series,
+)
+from brandcrew.services.listening.query import (
+    QueryFilter,
+    QuerySyntaxError,
+    parse_query,
+)
+from brandcrew.services.listening.sentiment import (
+    LexiconAnalyzer,
+    MiniLMHeadAnalyzer,
+    SentimentAnalyzer,
+    SentimentResult,
+    TransformersAnalyzer,
+    detect_language,
+)
+from brandcrew.services.listening.trends import (
+    Trend,
+    TrendConfig,
+    TrendTracker,
+    find_trends,
+)
+
+__all__ = (
+    "AlertKind",
+    "AuthorSignal",
+    "BucketStats",
+    "CrisisAlert",
+    "CrisisConfig",
+    "CrisisDetector",
+    "CrisisMonitor",
+    "LexiconAnalyzer",
+    "MentionBucketer",
+    "MiniLMHeadAnalyzer",
+    "QueryFilter",
+    "QuerySyntaxError",
+    "SentimentAnalyzer",
+    "SentimentResult",
+    "TransformersAnalyzer",
+    "Trend",
+    "TrendConfig",
+    "TrendTracker",
+    "detect_language",
+    "detect_series",
+    "find_trends",
+    "parse_query",
+)

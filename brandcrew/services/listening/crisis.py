@@ -32,6 +32,7 @@ on the development series is reported in `evals/crisis.py`; nothing was fitted t
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,11 +50,13 @@ __all__ = [
     "CrisisDetector",
     "CrisisMonitor",
     "MentionBucketer",
+    "detect_series",
 ]
 
 AlertKind = Literal["volume_spike", "sentiment_drop", "influencer", "crisis"]
 
 _MAD_TO_SIGMA = 1.4826
+_SPREAD_REFRESH = 12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +182,8 @@ class _Scale:
         """Smoothed values, oldest first, the current one last."""
         self.residuals: list[float] = []
         """Log residuals against the seasonal expectation, one per bucket that had one."""
+        self._spread: float | None = None
+        self._since_spread = 0
 
     def push(self, count: float) -> float:
         if len(self.recent) == self.recent.maxlen:
@@ -209,7 +214,7 @@ class _Scale:
             samples.extend(
                 self.values[n - 1 - centre - j] for j in range(-self.slot_halfwidth, self.slot_halfwidth + 1)
             )
-        return float(np.median(samples)) if days >= 2 else None
+        return float(statistics.median(samples)) if days >= 2 else None
 
     def record_residual(self, residual: float) -> None:
         self.residuals.append(residual)
@@ -217,12 +222,41 @@ class _Scale:
             del self.residuals[: -self.keep]
 
     def residual_sigma(self) -> float | None:
-        """Robust spread (1.4826 x MAD) of past residuals, before the current averaging window."""
-        past = self.residuals[: -self.buckets][-self.baseline_buckets :]
-        if len(past) < self.period:
-            return None
-        arr = np.asarray(past, dtype=float)
-        return _MAD_TO_SIGMA * float(np.median(np.abs(arr - np.median(arr))))
+        """Robust spread (1.4826 x MAD) of past residuals, before the current averaging window.
+
+        A week's spread barely moves in an hour, so it is recomputed every `_SPREAD_REFRESH` buckets.
+        """
+        self._since_spread += 1
+        if self._spread is None or self._since_spread >= _SPREAD_REFRESH:
+            past = self.residuals[: -self.buckets][-self.baseline_buckets :]
+            if len(past) < self.period:
+                return None
+            arr = np.asarray(past, dtype=float)
+            self._spread = _MAD_TO_SIGMA * float(np.median(np.abs(arr - np.median(arr))))
+            self._since_spread = 0
+        return self._spread
+
+
+class _CountWindow:
+    """Mention and negative counts over the last `size` buckets, with running totals."""
+
+    def __init__(self, size: int) -> None:
+        self.items: deque[tuple[int, int]] = deque()
+        self.size = size
+        self.mentions = 0
+        self.negative = 0
+
+    def push(self, mentions: int, negative: int) -> tuple[int, int] | None:
+        """Add a bucket; return the bucket that fell out of the window, if any."""
+        self.items.append((mentions, negative))
+        self.mentions += mentions
+        self.negative += negative
+        if len(self.items) > self.size:
+            old = self.items.popleft()
+            self.mentions -= old[0]
+            self.negative -= old[1]
+            return old
+        return None
 
 
 class CrisisDetector:
@@ -234,9 +268,8 @@ class CrisisDetector:
         self.query_id = query_id
         cfg = self.config
         self._scales = [_Scale(b, cfg) for b in cfg.smoothing_buckets]
-        self._sent_recent: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
-        self._sent_pending: deque[tuple[int, int]] = deque(maxlen=cfg.sentiment_window_buckets)
-        self._sent_baseline: deque[tuple[int, int]] = deque(maxlen=cfg.baseline_buckets)
+        self._sent_recent = _CountWindow(cfg.sentiment_window_buckets)
+        self._sent_baseline = _CountWindow(cfg.baseline_buckets)
         self._seen = 0
         self._last_start: datetime | None = None
         self._was_active: dict[str, bool] = {}
@@ -274,7 +307,7 @@ class CrisisDetector:
         cfg = self.config
         self._seen += 1
         smoothed = [scale.push(float(bucket.mentions)) for scale in self._scales]
-        self._sent_recent.append((bucket.mentions, bucket.negative))
+        leaving = self._sent_recent.push(bucket.mentions, bucket.negative)
         warm = self._seen > cfg.min_history_buckets
 
         alerts: list[CrisisAlert] = []
@@ -324,9 +357,8 @@ class CrisisDetector:
             alerts.extend(self._check_influencers(bucket))
 
         # Sentiment counts join the baseline only once they have left the current window.
-        if len(self._sent_pending) == self._sent_pending.maxlen:
-            self._sent_baseline.append(self._sent_pending[0])
-        self._sent_pending.append((bucket.mentions, bucket.negative))
+        if leaving is not None:
+            self._sent_baseline.push(*leaving)
         return alerts
 
     def _check_volumes(self, smoothed: Sequence[float]) -> _VolumeCheck | None:
@@ -411,10 +443,8 @@ class CrisisDetector:
 
     def _check_sentiment(self) -> tuple[bool, str, dict[str, float | int | str]] | None:
         cfg = self.config
-        total = sum(m for m, _ in self._sent_recent)
-        negative = sum(n for _, n in self._sent_recent)
-        base_total = sum(m for m, _ in self._sent_baseline)
-        base_negative = sum(n for _, n in self._sent_baseline)
+        total, negative = self._sent_recent.mentions, self._sent_recent.negative
+        base_total, base_negative = self._sent_baseline.mentions, self._sent_baseline.negative
         if total == 0 or base_total == 0:
             return None
         share = negative / total

@@ -57,8 +57,12 @@ _WORD = re.compile(r"[#@]?\w+(?:['’]\w+)*", re.UNICODE)
 
 
 def tokenize_text(text: str) -> list[str]:
-    """Lower-cased word tokens of a text, hashtags and handles keeping their `#`/`@`."""
-    return [m.group(0).casefold().replace("’", "'") for m in _WORD.finditer(text)]
+    """Lower-cased word tokens of a text, hashtags and handles keeping their `#`/`@`; `acme's` -> `acme`."""
+    out = []
+    for m in _WORD.finditer(text):
+        token = m.group(0).casefold().replace("’", "'")
+        out.append(token[:-2] if token.endswith("'s") else token)
+    return out
 
 
 @dataclass(frozen=True)
@@ -371,6 +375,10 @@ class QueryFilter:
         """True when `matches` must be given a sentiment label."""
         return bool(self._sentiments)
 
+    def accepts_sentiment(self, label: str | None) -> bool:
+        """Whether a mention with this sentiment label passes the sentiment filter."""
+        return not self._sentiments or (label is not None and label in self._sentiments)
+
     def matches_text(self, text: str) -> bool:
         """Text-only part of the filter: query, keywords and exclusions."""
         doc = _Doc.of(text)
@@ -399,7 +407,7 @@ class QueryFilter:
                 lang = self.detect_language(text)
             if lang is None or lang.lower().split("-")[0] not in self._languages:
                 return False
-        return not (self._sentiments and (sentiment is None or sentiment not in self._sentiments))
+        return self.accepts_sentiment(sentiment)
 
     def filter(self, texts: Iterable[str]) -> list[str]:
         """The texts that match the text-only part of the filter."""

@@ -194,7 +194,7 @@ def load_head(directory: Path = ARTIFACT_DIR) -> SentimentHead:
     return SentimentHead(
         weights=weights,
         bias=bias,
-        classes=classes,  # type: ignore[arg-type]
+        classes=classes,
         embedding_dim=int(manifest["embedding_dim"]),
         manifest=manifest,
     )
@@ -355,7 +355,7 @@ class TransformersAnalyzer:
         """Score many texts in batches of `batch_size`."""
         if not texts:
             return []
-        outputs = self._pipe(
+        outputs: Any = self._pipe(
             list(texts), batch_size=self.batch_size, truncation=True, max_length=self.max_length
         )
         results: list[SentimentResult] = []
