@@ -31,7 +31,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from bench._table import console, emit_json, percentile, print_table
 from brandcrew.errors import BudgetExceeded
-from brandcrew.llm._cost import cost_of, from_nanos, to_nanos, worst_case_cost
+from brandcrew.llm._cost import cost_of, from_nanos
 from brandcrew.llm.budgets import RedisBudgetStore, SqlBudgetStore
 from brandcrew.llm.config import ModelsConfig, load_models_config
 from brandcrew.llm.context import llm_context
@@ -113,7 +113,10 @@ def _runtime(engine: Any, budgets: Any, calls: list[SimCall]) -> tuple[LlmRuntim
             return respond(request)
 
     config = ModelsConfig.model_validate(
-        {"tiers": {t: [SIM_MODEL] for t in ("small", "balanced", "frontier")}, "prices": {SIM_MODEL: SIM_PRICE}}
+        {
+            "tiers": {t: [SIM_MODEL] for t in ("small", "balanced", "frontier")},
+            "prices": {SIM_MODEL: SIM_PRICE},
+        }
     )
     prices = PriceTable(config.price_overrides())
     router = ModelRouter(config, prices, has_credentials=lambda m, p: True)
@@ -141,7 +144,9 @@ async def brandcrew_reserved(engine: Any, budgets: Any, calls: list[SimCall]) ->
 
     async def one(prompt: str, call: SimCall) -> None:
         nonlocal made, refused
-        request = ModelRequest(model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=call.max_tokens)
+        request = ModelRequest(
+            model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=call.max_tokens
+        )
         try:
             with llm_context(workspace_id="bench", campaign_id=campaign, agent="bench"):
                 await runtime.complete(request, opts=CallOptions(cache=False))
@@ -199,16 +204,29 @@ def bench_overshoot(n: int, workdir: Path) -> dict[str, Any]:
     """Part (a)."""
     calls = sim_calls(n)
     demand = sum(
-        (cost_of(LlmUsage(input_tokens=c.input_tokens, output_tokens=c.output_tokens), _sim_price()) for c in calls),
+        (
+            cost_of(LlmUsage(input_tokens=c.input_tokens, output_tokens=c.output_tokens), _sim_price())
+            for c in calls
+        ),
         Decimal(0),
     )
     rows: list[list[Any]] = []
     naive = asyncio.run(naive_check_then_record(calls))
-    rows.append(["naive check-then-record (in-process)", f"${naive:.2f}", f"${max(Decimal(0), naive - CAP_USD):.2f}", "-", "-"])
+    rows.append(
+        [
+            "naive check-then-record (in-process)",
+            f"${naive:.2f}",
+            f"${max(Decimal(0), naive - CAP_USD):.2f}",
+            "-",
+            "-",
+        ]
+    )
     sqlite_engine = make_engine(f"sqlite:///{workdir / 'overshoot.db'}")
     upgrade(sqlite_engine)
     results: dict[str, Decimal] = {}
-    contenders: list[tuple[str, Any, Any]] = [("brandcrew, SQLite", sqlite_engine, SqlBudgetStore(sqlite_engine))]
+    contenders: list[tuple[str, Any, Any]] = [
+        ("brandcrew, SQLite", sqlite_engine, SqlBudgetStore(sqlite_engine))
+    ]
     pg = _postgres_engine()
     if pg is not None:
         contenders.append(("brandcrew, PostgreSQL", pg, SqlBudgetStore(pg)))
@@ -220,7 +238,11 @@ def bench_overshoot(n: int, workdir: Path) -> dict[str, Any]:
         redis_engine = make_engine(f"sqlite:///{workdir / 'overshoot-redis.db'}")
         upgrade(redis_engine)
         contenders.append(
-            ("brandcrew, Redis", redis_engine, RedisBudgetStore(client, prefix=prefix, ledger=CostLedger(redis_engine)))
+            (
+                "brandcrew, Redis",
+                redis_engine,
+                RedisBudgetStore(client, prefix=prefix, ledger=CostLedger(redis_engine)),
+            )
         )
     for name, engine, store in contenders:
         started = time.perf_counter()
@@ -264,8 +286,15 @@ AGENT_STEPS: dict[str, list[tuple[StepKind, float]]] = {
     "sentiment_analysis": [("classify", 0.9), ("extract", 0.1)],
 }
 AGENT_WEIGHTS = {
-    "supervisor": 0.2, "content_creator": 0.2, "strategy": 0.08, "engagement": 0.15, "analytics": 0.08,
-    "trend_detection": 0.08, "competitor_analysis": 0.05, "crisis_management": 0.04, "sentiment_analysis": 0.12,
+    "supervisor": 0.2,
+    "content_creator": 0.2,
+    "strategy": 0.08,
+    "engagement": 0.15,
+    "analytics": 0.08,
+    "trend_detection": 0.08,
+    "competitor_analysis": 0.05,
+    "crisis_management": 0.04,
+    "sentiment_analysis": 0.12,
 }
 SIZES: dict[StepKind, tuple[tuple[int, int], tuple[int, int], bool]] = {
     # kind: ((prompt min, max), (output min, max), needs tools)
@@ -332,7 +361,8 @@ def bench_routing(n: int) -> tuple[dict[str, Any], ModelRouter, list[RouteReques
         per_model[decision.chosen.model] += 1
     savings = float(1 - routed_cost / frontier_cost)
     print_table(
-        f"(b) router vs always-{frontier_model} on {n} reference steps (cost only; quality not measured here)",
+        f"(b) router vs always-{frontier_model} on {n} reference steps "
+        "(cost only; quality not measured here)",
         ["policy", "cost", "per step", "saved"],
         [
             [f"always {frontier_model}", f"${frontier_cost:.4f}", f"${frontier_cost / n:.6f}", "-"],
@@ -378,7 +408,10 @@ def bench_overheads(router: ModelRouter, requests: list[RouteRequest], workdir: 
         return ModelResponse(model=request.model, provider="sim", content="ok", usage=usage)
 
     config = ModelsConfig.model_validate(
-        {"tiers": {t: [SIM_MODEL] for t in ("small", "balanced", "frontier")}, "prices": {SIM_MODEL: SIM_PRICE}}
+        {
+            "tiers": {t: [SIM_MODEL] for t in ("small", "balanced", "frontier")},
+            "prices": {SIM_MODEL: SIM_PRICE},
+        }
     )
     prices = PriceTable(config.price_overrides())
     runtime = LlmRuntime(
@@ -395,7 +428,9 @@ def bench_overheads(router: ModelRouter, requests: list[RouteRequest], workdir: 
         out = []
         with llm_context(workspace_id="bench", run_id="overhead", agent="content_creator"):
             for prompt in prompts:
-                request = ModelRequest(model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=256)
+                request = ModelRequest(
+                    model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=256
+                )
                 started = time.perf_counter_ns()
                 await runtime.complete(request, opts=CallOptions(cache=cache))
                 out.append((time.perf_counter_ns() - started) / 1e3)
@@ -432,7 +467,9 @@ def bench_overheads(router: ModelRouter, requests: list[RouteRequest], workdir: 
 
 def main() -> None:
     """Run all three parts and print their tables (and the JSON line with --json)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=1000)

@@ -10,10 +10,13 @@ from brandcrew.memory.brand_voice import Draft as Draft
 from brandcrew.memory.brand_voice import LengthStats as LengthStats
 from brandcrew.memory.brand_voice import VoiceExample as VoiceExample
 from brandcrew.memory.brand_voice import VoiceScore as VoiceScore
+from brandcrew.memory.brand_voice import load_brand_voice as load_brand_voice
 from brandcrew.memory.brand_voice import roc_auc as roc_auc
+from brandcrew.memory.brand_voice import save_brand_voice as save_brand_voice
 from brandcrew.memory.brand_voice import score_drafts as score_drafts
 from brandcrew.memory.brand_voice import train_brand_voice as train_brand_voice
 from brandcrew.memory.defaults import open_memory as open_memory
+from brandcrew.memory.defaults import open_store as open_store
 from brandcrew.memory.embedders import Embedder as Embedder
 from brandcrew.memory.embedders import HashingEmbedder as HashingEmbedder
 from brandcrew.memory.embedders import LiteLLMEmbedder as LiteLLMEmbedder
@@ -73,13 +76,16 @@ __all__ = (
     "VoiceExample",
     "VoiceScore",
     "default_embedder",
+    "load_brand_voice",
     "minilm_available",
     "open_memory",
+    "open_store",
     "remember_documents",
     "remember_mentions",
     "remember_messages",
     "remember_posts",
     "roc_auc",
+    "save_brand_voice",
     "score_drafts",
     "search_memory",
     "train_brand_voice",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,13 +34,18 @@ from brandcrew.memory import _voice_text as vt
 from brandcrew.memory.embedders import Embedder, default_embedder
 from brandcrew.memory.port import IndexSpec, check_dimension
 
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
 __all__ = (
     "BrandVoiceProfile",
     "Draft",
     "LengthStats",
     "VoiceExample",
     "VoiceScore",
+    "load_brand_voice",
     "roc_auc",
+    "save_brand_voice",
     "score_drafts",
     "train_brand_voice",
 )
@@ -173,11 +178,11 @@ def train_brand_voice(
 
     # Calibrate the centroid margin leave-one-out, so an example is not scored against a
     # centroid it helped to build (that would make every training margin look too good).
-    def margin(e: npt.NDArray[Any], g: npt.NDArray[Any], b: npt.NDArray[Any] | None) -> float:
+    def _margin(e: npt.NDArray[Any], g: npt.NDArray[Any], b: npt.NDArray[Any] | None) -> float:
         return float(e @ _unit(g) - (e @ _unit(b) if b is not None else 0.0))
 
-    m_good = [margin(e, sum_g - e, sum_b if len(bad) else None) for e in eg]
-    m_bad = [margin(e, sum_g, sum_b - e if len(bad) > 1 else None) for e in eb]
+    m_good = [_margin(e, sum_g - e, sum_b if len(bad) else None) for e in eg]
+    m_bad = [_margin(e, sum_g, sum_b - e if len(bad) > 1 else None) for e in eb]
     if m_bad:
         mid = (float(np.mean(m_good)) + float(np.mean(m_bad))) / 2
         scale = max((float(np.mean(m_good)) - float(np.mean(m_bad))) / 2, 0.01)
@@ -425,3 +430,18 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
         raise ValueError("AUC needs at least one positive and one negative")
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
     return wins / (len(pos) * len(neg))
+
+
+def save_brand_voice(
+    store: BaseStore, workspace_id: str, profile: BrandVoiceProfile, *, voice_id: str = "default"
+) -> None:
+    """Keep a profile in a LangGraph store under `(workspace_id, "brand_voice")` (not embedded)."""
+    store.put((workspace_id, "brand_voice"), voice_id, profile.model_dump(mode="json"), index=False)
+
+
+def load_brand_voice(
+    store: BaseStore, workspace_id: str, *, voice_id: str = "default"
+) -> BrandVoiceProfile | None:
+    """The profile saved with `save_brand_voice`, or None."""
+    item = store.get((workspace_id, "brand_voice"), voice_id)
+    return BrandVoiceProfile.model_validate(item.value) if item is not None else None

@@ -331,7 +331,9 @@ class SqliteVecMemory:
         if (ids is None) == (filter is None):
             raise UserError("delete takes ids or a filter, not both or neither")
         if filter is not None:
-            ids = [rec.id for rec in self.scan(namespace, filter=filter)]
+            ids = [
+                rec.id for rec in self._iter_partition(namespace, validate_filter(filter), with_vectors=False)
+            ]
         keys = [(f"{namespace}{_SEP}{i}",) for i in ids or ()]
         if keys:
             with self._write() as conn:
@@ -378,11 +380,9 @@ class SqliteVecMemory:
     def scan(self, namespace: str, *, filter: Filter | None = None, limit: int | None = None) -> list[Record]:
         """Records passing `filter`, in id order, without a query vector."""
         check_namespace(namespace)
-        canonical = validate_filter(filter)
-        out = []
-        for rec in self._iter_partition(namespace, canonical, with_vectors=True):
-            out.append(rec)
-        out.sort(key=lambda r: r.id)
+        out = sorted(
+            self._iter_partition(namespace, validate_filter(filter), with_vectors=True), key=lambda r: r.id
+        )
         return out if limit is None else out[:limit]
 
     def _iter_partition(

@@ -20,8 +20,11 @@ from brandcrew.memory import (
     Draft,
     HashingEmbedder,
     MiniLMEmbedder,
+    VectorMemoryStore,
     VoiceExample,
+    load_brand_voice,
     roc_auc,
+    save_brand_voice,
     score_drafts,
     train_brand_voice,
 )
@@ -121,6 +124,15 @@ def test_profile_round_trips_as_json_and_scores_the_same(
     again = BrandVoiceProfile.model_validate_json(minilm_profile.model_dump_json())
     draft = "Letter club is on Thursday. Bring a pen and someone to write to."
     assert again.score(draft, embedder=minilm).score == minilm_profile.score(draft, embedder=minilm).score
+
+
+def test_profile_is_kept_in_the_store_per_workspace(
+    minilm_profile: BrandVoiceProfile, vec_path: Path, minilm: MiniLMEmbedder
+) -> None:
+    store = VectorMemoryStore.sqlite(vec_path, embedder=minilm)
+    save_brand_voice(store, "ws_1", minilm_profile, voice_id="main")
+    assert load_brand_voice(store, "ws_1", voice_id="main") == minilm_profile
+    assert load_brand_voice(store, "ws_2", voice_id="main") is None
 
 
 def test_seed_train_payload_and_misuse(hashing: HashingEmbedder, minilm_profile: BrandVoiceProfile) -> None:

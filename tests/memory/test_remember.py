@@ -13,7 +13,9 @@ from brandcrew.memory import (
     HashingEmbedder,
     PostMemory,
     SqliteVecMemory,
+    VectorMemoryStore,
     open_memory,
+    open_store,
     remember_documents,
     remember_mentions,
     remember_messages,
@@ -95,3 +97,25 @@ def test_open_memory_uses_the_application_database(
     assert mem.path.endswith("brandcrew.db") and mem.index.dimension == 384
     assert set(mem.metadata_fields) == set(MEMORY_METADATA_FIELDS)
     mem.close()
+    store = open_store(embedder=hashing)
+    assert isinstance(store, VectorMemoryStore)
+    store.put(("ws_1", "memories"), "k", {"text": "hello"})
+    assert store.memory.index.name == "store" and store.get(("ws_1", "memories"), "k") is not None
+
+
+def test_pinecone_is_chosen_by_settings_not_code(
+    hashing: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brandcrew.memory import pinecone_backend
+
+    opened: list[tuple[str, int]] = []
+
+    class FakePinecone:
+        def __init__(self, index: str, *, dimension: int) -> None:
+            opened.append((index, dimension))
+
+    monkeypatch.setenv("PINECONE_API_KEY", "pcsk_test_not_a_real_key")
+    monkeypatch.setenv("BRANDCREW_PINECONE_INDEX_PREFIX", "acme")
+    monkeypatch.setattr(pinecone_backend, "PineconeMemory", FakePinecone)
+    open_memory(embedder=hashing)
+    assert opened == [("acme-memory", 384)]
