@@ -227,6 +227,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         figures[f"{name}_per_s"] = round(r["per_s"], 1)
         figures[f"{name}_load_s"] = round(load_s, 2)
         figures[f"{name}_scored_per_s"] = round(r["matched"] / r["seconds"], 1)
+        encoder = getattr(analyzer, "encoder", None)
+        if encoder is not None and hasattr(encoder, "uses_bf16"):
+            figures[f"{name}_bf16"] = bool(encoder.uses_bf16)
+            name = f"{name} ({'bf16' if encoder.uses_bf16 else 'fp32'})"
         rows.append(
             [
                 name,

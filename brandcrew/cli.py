@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,10 +23,12 @@ budget_app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 models_app = typer.Typer(help="Model routing.", no_args_is_help=True)
 connectors_app = typer.Typer(help="Social platforms.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluations on labelled data (evals/ in the repository).", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(eval_app, name="eval")
 
 # Wide enough for the cost tables when output is piped (rich assumes 80 columns then).
 console = Console(width=None if sys.stdout.isatty() else 130)
@@ -267,6 +270,44 @@ def worker(
 
     policy = PublisherPolicy(lease_s=lease_s, retry_base_s=retry_base_s, unknown_grace_s=unknown_grace_s)
     asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy))
+
+
+def _evals() -> None:
+    """Make the repository's `evals` package importable (it is not part of the installed wheel)."""
+    import importlib.util
+
+    if importlib.util.find_spec("evals") is None:
+        root = Path(__file__).resolve().parent.parent
+        if (root / "evals" / "__init__.py").is_file():
+            sys.path.insert(0, str(root))
+        else:
+            console.print("[red]error:[/red] evaluations run from a checkout of the brandcrew repository (evals/)")
+            raise typer.Exit(2)
+
+
+DataOpt = Annotated[str | None, typer.Option("--data", help="Score another folder laid out like the shared one.")]
+
+
+@eval_app.command("crisis")
+def eval_crisis(data: DataOpt = None, as_json: JsonOpt = False) -> None:
+    """NAB standard score of the crisis detector on the Twitter volume series, and false alerts per day."""
+    _evals()
+    from evals.crisis import main as crisis_main
+
+    crisis_main(Path(data) if data else None, as_json=as_json)
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+    model: Annotated[str | None, typer.Option(help="A local transformers model folder to score too.")] = None,
+) -> None:
+    """Macro-averaged recall of each sentiment analyzer on the TweetEval split."""
+    _evals()
+    from evals.sentiment import main as sentiment_main
+
+    sentiment_main(Path(data) if data else None, as_json=as_json, transformers_model=model)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -69,7 +69,7 @@ class ListeningPipeline:
     def process(self, mentions: Sequence[MentionLike]) -> PipelineResult:
         """Process a time-ordered batch; buckets still open stay open until a later batch or `flush`."""
         candidates = [
-            m for m in mentions if self.query.matches(m.text, platform=self.platform, language=m.language)
+            m for m in mentions if self.query.prefilter(m.text, platform=self.platform, language=m.language)
         ]
         sentiments = self.analyzer.analyze_batch([m.text for m in candidates]) if candidates else []
         result = PipelineResult()

@@ -397,6 +397,12 @@ class QueryFilter:
         sentiment: str | None = None,
     ) -> bool:
         """Whether a mention passes every part of the filter (cheap checks first)."""
+        return self.prefilter(text, platform=platform, language=language) and self.accepts_sentiment(
+            sentiment
+        )
+
+    def prefilter(self, text: str, *, platform: str | None = None, language: str | None = None) -> bool:
+        """Every part of the filter but sentiment: what decides whether a mention is worth scoring."""
         if self._platforms and (platform is None or platform.lower() not in self._platforms):
             return False
         if not self.matches_text(text):
@@ -407,7 +413,7 @@ class QueryFilter:
                 lang = self.detect_language(text)
             if lang is None or lang.lower().split("-")[0] not in self._languages:
                 return False
-        return self.accepts_sentiment(sentiment)
+        return True
 
     def filter(self, texts: Iterable[str]) -> list[str]:
         """The texts that match the text-only part of the filter."""

@@ -1,0 +1,1 @@
+"""Evaluation suites: crisis detection on NAB realTweets, sentiment on TweetEval."""

@@ -1,0 +1,1 @@
+"""Tests of brandcrew.services.listening, the NAB scorer and the listening evals."""
