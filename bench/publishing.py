@@ -65,7 +65,7 @@ def _drop_pg(engine: Any, schema: str) -> None:
 
 def _lift_quotas(pw: Any) -> None:
     for platform in pw.account_ids:
-        pw.world.set_quota(platform, None)
+        pw.world.set_quota(platform, 10**9)  # None would restore the documented quota
 
 
 async def _worker_drain(engine: Any, pw: Any, settings: Settings, *, timeout_s: float) -> float:

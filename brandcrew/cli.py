@@ -281,11 +281,15 @@ def _evals() -> None:
         if (root / "evals" / "__init__.py").is_file():
             sys.path.insert(0, str(root))
         else:
-            console.print("[red]error:[/red] evaluations run from a checkout of the brandcrew repository (evals/)")
+            console.print(
+                "[red]error:[/red] evaluations run from a checkout of the brandcrew repository (evals/)"
+            )
             raise typer.Exit(2)
 
 
-DataOpt = Annotated[str | None, typer.Option("--data", help="Score another folder laid out like the shared one.")]
+DataOpt = Annotated[
+    str | None, typer.Option("--data", help="Score another folder laid out like the shared one.")
+]
 
 
 @eval_app.command("crisis")
@@ -307,7 +311,9 @@ def eval_sentiment(
     _evals()
     from evals.sentiment import main as sentiment_main
 
-    sentiment_main(Path(data) if data else None, as_json=as_json, transformers_model=model)
+    sentiment_main(
+        Path(data) if data else None, as_json=as_json, transformers_model=Path(model) if model else None
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point

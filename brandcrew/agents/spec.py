@@ -27,6 +27,8 @@ class AgentFile(BaseModel):
     examples: list[str] = Field(default_factory=list)
     """Requests this agent should get, for the fast router (like a semantic router's utterances)."""
     output: str | None = None
+    checks: list[Literal["brand_voice"]] = Field(default_factory=list)
+    """Checks the agent's answer must pass before it is proposed (revised once when it fails)."""
     max_steps: int = Field(default=6, ge=1, le=50)
     kind: Literal["react", "crewai"] = "react"
     crew: str | None = None
@@ -46,6 +48,7 @@ class AgentSpec:
     keywords: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
     output: str | None = None
+    checks: list[str] = field(default_factory=list)
     max_steps: int = 6
     kind: Literal["react", "crewai"] = "react"
     crew: str | None = None

@@ -10,6 +10,7 @@ from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
+from langgraph.store.base import BaseStore
 
 from brandcrew.agents.spec import AgentSpec
 from brandcrew.errors import BudgetExceeded
@@ -27,6 +28,9 @@ class AgentState(TypedDict, total=False):
     answer: str
     paused: str
     """Set when the run must stop (budget exhausted); the answer says why."""
+    voice: dict[str, Any]
+    """The brand-voice check of the answer (score, passed, reasons), when the agent runs it."""
+    revised: bool
 
 
 def brand_values(ctx: ToolContext) -> dict[str, Any]:
@@ -65,18 +69,57 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
             update["answer"] = response_text(message)
         return update
 
+    checks_voice = "brand_voice" in spec.checks
+    done = "check" if checks_voice else END
+
     def after_model(state: AgentState) -> str:
         last = state["messages"][-1]
-        if state.get("paused") or not isinstance(last, AIMessage) or not last.tool_calls:
+        if state.get("paused"):
             return END
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return done
         return "tools"
+
+    def check_voice(
+        state: AgentState, config: RunnableConfig, *, store: BaseStore | None = None
+    ) -> dict[str, Any]:
+        """Score the answer against the trained brand voice; ask for one revision when it fails."""
+        from brandcrew.memory.brand_voice import load_brand_voice
+
+        ctx = context_from_config(config)
+        profile = load_brand_voice(store, ctx.workspace_id) if store is not None else None
+        if profile is None:
+            return {"voice": {"checked": False, "reason": "no trained brand voice for this workspace"}}
+        score = profile.score(state.get("answer", ""))
+        verdict = {
+            "checked": True,
+            "score": round(score.score, 3),
+            "passed": score.passed,
+            "reasons": score.reasons,
+        }
+        if score.passed or state.get("revised"):
+            return {"voice": verdict}
+        feedback = HumanMessage(
+            f"Brand voice check: {score.score:.2f}, below the brand's bar. "
+            + "; ".join(score.reasons[:4])
+            + ". Revise the drafts to fit the brand voice and give them again."
+        )
+        return {"voice": verdict, "revised": True, "messages": [feedback], "answer": ""}
+
+    def after_check(state: AgentState) -> str:
+        return "model" if state.get("revised") and not state.get("answer") else END
 
     graph = StateGraph(AgentState)
     graph.add_node("model", call_model)
+    if checks_voice:
+        graph.add_node("check", check_voice)
+        graph.add_conditional_edges("check", after_check, ["model", END])
     if tools:
         graph.add_node("tools", ToolNode(tools, handle_tool_errors=True))
         graph.add_edge("tools", "model")
-        graph.add_conditional_edges("model", after_model, ["tools", END])
+        graph.add_conditional_edges("model", after_model, ["tools", done])
+    elif checks_voice:
+        graph.add_conditional_edges("model", after_model, [done, END])
     else:
         graph.add_edge("model", END)
     graph.add_edge(START, "model")

@@ -103,6 +103,7 @@ def build_supervisor(
     model: ChatBrandcrew | None = None,
     router: FastRouter | None = None,
     checkpointer: Any = None,
+    store: Any = None,
 ) -> Any:
     """Compile the supervisor graph over every registered agent."""
     model = model or ChatBrandcrew()
@@ -222,4 +223,5 @@ def build_supervisor(
     graph.add_edge(START, "route")
     graph.add_conditional_edges("delegate", after_delegate, ["supervisor", "finish"])
     graph.add_edge("finish", END)
-    return graph.compile(checkpointer=checkpointer, name="supervisor")
+    # The store (vector memory as a LangGraph BaseStore) is shared by every agent subgraph.
+    return graph.compile(checkpointer=checkpointer, store=store, name="supervisor")

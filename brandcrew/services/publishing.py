@@ -248,11 +248,9 @@ def delete_post(session: Session, *, workspace_id: str, post_id: str, user_id: s
     if post.status in ("publishing", "published", "partially_published"):
         raise Conflict(f"post {post_id} is {post.status}; delete it on the platform instead")
     _cancel_pending_outbox(session, post.id)
-    for variant in variants_of(session, post.id):
-        session.delete(variant)
-    for version in session.exec(select(PostVersion).where(PostVersion.post_id == post.id)).all():
-        session.delete(version)
+    # Variants and versions go with the post (ON DELETE CASCADE).
     session.delete(post)
+    session.flush()
     audit.record(
         session,
         workspace_id=workspace_id,
