@@ -49,6 +49,7 @@ def make_publishing_world(
     faults: FaultPlan | None = None,
     speed: float = 0.0,
     start: datetime | None = None,
+    workspace_id: str = "northwind",
 ) -> PublishingWorld:
     """A brand workspace connected to a fresh sandbox world."""
     world = SandboxWorld.create(
@@ -63,11 +64,11 @@ def make_publishing_world(
     )
     accounts = default_accounts_service(engine, cipher)
     with Session(engine) as session:
-        ensure_workspace(session, BrandProfile(workspace_id="northwind", name="Northwind Coffee"))
-        connected = connect_sandbox_world(session, accounts, workspace_id="northwind", world=world)
+        ensure_workspace(session, BrandProfile(workspace_id=workspace_id, name=f"Brand {workspace_id}"))
+        connected = connect_sandbox_world(session, accounts, workspace_id=workspace_id, world=world)
         session.commit()
         ids = {a.platform: a.id for a in connected}
-    return PublishingWorld(engine, world, accounts, "northwind", ids)
+    return PublishingWorld(engine, world, accounts, workspace_id, ids)
 
 
 def queue_posts(
