@@ -80,17 +80,17 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
             return done
         return "tools"
 
-    def check_voice(
-        state: AgentState, config: RunnableConfig, *, store: BaseStore | None = None
-    ) -> dict[str, Any]:
+    def check_voice(state: AgentState, config: RunnableConfig, *, store: BaseStore) -> dict[str, Any]:
         """Score the answer against the trained brand voice; ask for one revision when it fails."""
         from brandcrew.memory.brand_voice import load_brand_voice
+        from brandcrew.memory.embedders import embedder_named
 
         ctx = context_from_config(config)
         profile = load_brand_voice(store, ctx.workspace_id) if store is not None else None
         if profile is None:
             return {"voice": {"checked": False, "reason": "no trained brand voice for this workspace"}}
-        score = profile.score(state.get("answer", ""))
+        embedder = embedder_named(profile.embedder, dimension=profile.dimension)
+        score = profile.score(state.get("answer", ""), embedder=embedder)
         verdict = {
             "checked": True,
             "score": round(score.score, 3),

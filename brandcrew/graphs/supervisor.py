@@ -17,6 +17,7 @@ the API with `Command(resume=...)`; sub-agent tokens, tool calls and costs strea
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
@@ -32,6 +33,7 @@ from brandcrew.agents.routing import FastRouter, RoutePlan
 from brandcrew.errors import BudgetExceeded
 from brandcrew.graphs.agent import build_agent_graph, task_message
 from brandcrew.llm.chat import ChatBrandcrew
+from brandcrew.tools.context import context_from_config, with_tool_context
 from brandcrew.tools.registry import ToolRegistry
 
 MAX_SUPERVISOR_ROUNDS = 3
@@ -184,7 +186,10 @@ def build_supervisor(
     async def delegate(item: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         graph = subgraphs[item["agent"]]
         context = item.get("context")
-        result = await graph.ainvoke({"messages": [task_message(item["task"], context)]}, config)
+        # The agent's tools see which agent called them (approvals, audit, drafts' metadata).
+        ctx = context_from_config(config)
+        agent_config = with_tool_context(replace(ctx, agent=item["agent"]), config)
+        result = await graph.ainvoke({"messages": [task_message(item["task"], context)]}, agent_config)
         answer = result.get("answer") or (result["messages"][-1].content if result.get("messages") else "")
         return {"work": [{**item, "answer": str(answer)}]}
 

@@ -300,3 +300,14 @@ def default_embedder() -> Embedder:
         if _default is None:
             _default = MiniLMEmbedder() if minilm_available() else HashingEmbedder(384)
         return _default
+
+
+def embedder_named(name: str, *, dimension: int | None = None) -> Embedder:
+    """The embedder a stored profile or index was built with, by its recorded name."""
+    if name.startswith("hashing-"):
+        return HashingEmbedder(int(name.removeprefix("hashing-")))
+    if name == MiniLMEmbedder.name:
+        return MiniLMEmbedder()
+    if dimension is None:
+        raise UserError(f"cannot rebuild embedder {name!r} without its dimension")
+    return LiteLLMEmbedder(name, dimension=dimension)

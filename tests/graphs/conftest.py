@@ -36,9 +36,15 @@ class Team:
     world: Any
 
     def config(self, thread: str = "t1", **policy: Any) -> Any:
-        ctx = self.ctx if not policy else ToolContext(
-            services=self.services, workspace_id=self.ctx.workspace_id, run_id=self.ctx.run_id,
-            policy=ToolPolicy(**policy),
+        ctx = (
+            self.ctx
+            if not policy
+            else ToolContext(
+                services=self.services,
+                workspace_id=self.ctx.workspace_id,
+                run_id=self.ctx.run_id,
+                policy=ToolPolicy(**policy),
+            )
         )
         return with_tool_context(ctx, {"configurable": {"thread_id": thread}})
 
@@ -49,8 +55,13 @@ def make_team(sqlite_engine: Any, tmp_path: Any) -> Callable[..., Team]:
     from brandcrew.services.accounts import default_accounts_service
 
     def build(
-        steps: list[Step], *, repeat_last: bool = False, store: Any = None, router: bool = True,
-        attach: dict[str, list[str]] | None = None, llm: ScriptedLlm | None = None,
+        steps: list[Step],
+        *,
+        repeat_last: bool = False,
+        store: Any = None,
+        router: bool = True,
+        attach: dict[str, list[str]] | None = None,
+        llm: ScriptedLlm | None = None,
     ) -> Team:
         configs = get_settings().configs_dir
         profile = load_brand_profile(configs / "workspaces" / "demo.yaml")
@@ -60,8 +71,13 @@ def make_team(sqlite_engine: Any, tmp_path: Any) -> Callable[..., Team]:
             ensure_workspace(session, profile)
             connect_sandbox_world(session, accounts, workspace_id=profile.workspace_id, world=world)
             session.commit()
-        services = Services(engine=sqlite_engine, accounts=accounts, media=MediaStore(tmp_path / "media"),
-                            settings=Settings(), clock=world.now)
+        services = Services(
+            engine=sqlite_engine,
+            accounts=accounts,
+            media=MediaStore(tmp_path / "media"),
+            settings=Settings(),
+            clock=world.now,
+        )
         llm = llm or ScriptedLlm(list(steps), provider="alpha", repeat_last=repeat_last)
         runtime = make_runtime(sqlite_engine, {"alpha": llm})
         agents = default_agents(configs)
@@ -70,9 +86,12 @@ def make_team(sqlite_engine: Any, tmp_path: Any) -> Callable[..., Team]:
             tools.register(tools.get(tool_name), agents=agent_names)
         never_sure = FastRouter(agents.all(), min_keyword_score=1e9)  # always defer to the supervisor model
         graph = build_supervisor(
-            agents, tools, model=ChatBrandcrew(runtime=runtime, response_cache=False),
+            agents,
+            tools,
+            model=ChatBrandcrew(runtime=runtime, response_cache=False),
             router=FastRouter(agents.all()) if router else never_sure,
-            checkpointer=InMemorySaver(), store=store if store is not None else InMemoryStore(),
+            checkpointer=InMemorySaver(),
+            store=store if store is not None else InMemoryStore(),
         )
         ctx = ToolContext(services=services, workspace_id=profile.workspace_id, run_id="run-1")
         return Team(graph=graph, llm=llm, services=services, ctx=ctx, world=world)

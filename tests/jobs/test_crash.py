@@ -25,15 +25,33 @@ from tests.utils.sandbox import PublishingWorld, make_publishing_world, queue_po
 REPO = Path(__file__).resolve().parents[2]
 # 30% faults of every kind; rate-limit windows kept short so the test runs in real time.
 FAULTS = FaultPlan(
-    rate_limited=0.06, server_error=0.06, timeout_before_create=0.06, timeout_after_create=0.06, auth_expired=0.06,
+    rate_limited=0.06,
+    server_error=0.06,
+    timeout_before_create=0.06,
+    timeout_after_create=0.06,
+    auth_expired=0.06,
     rate_limit_reset_s=(1, 3),
 )
 
 
 def _worker(env: dict[str, str], executor: str) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "brandcrew.cli", "worker", "--executor-id", executor, "--lease-s", "3",
-        "--poll-s", "0.05", "--retry-base-s", "0.5", "--unknown-grace-s", "0", "--concurrency", "8",
+        sys.executable,
+        "-m",
+        "brandcrew.cli",
+        "worker",
+        "--executor-id",
+        executor,
+        "--lease-s",
+        "3",
+        "--poll-s",
+        "0.05",
+        "--retry-base-s",
+        "0.5",
+        "--unknown-grace-s",
+        "0",
+        "--concurrency",
+        "8",
     ]
     return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -56,7 +74,9 @@ def _settle(pw: PublishingWorld, env: dict[str, str], executors: list[str], time
                 p.kill()
 
 
-def _crash_and_recover(pw: PublishingWorld, env: dict[str, str], executors: list[str], kills: int, seed: int) -> None:
+def _crash_and_recover(
+    pw: PublishingWorld, env: dict[str, str], executors: list[str], kills: int, seed: int
+) -> None:
     rng = random.Random(seed)
     procs = {e: _worker(env, e) for e in executors}
     try:
@@ -74,8 +94,14 @@ def _crash_and_recover(pw: PublishingWorld, env: dict[str, str], executors: list
 
 def _env(tmp_path: Path, database_url: str, dbos_schema: str = "dbos") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.update({"BRANDCREW_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "BRANDCREW_DBOS_SCHEMA": dbos_schema,
-                "PYTHONPATH": str(REPO)})
+    env.update(
+        {
+            "BRANDCREW_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "BRANDCREW_DBOS_SCHEMA": dbos_schema,
+            "PYTHONPATH": str(REPO),
+        }
+    )
     return env
 
 

@@ -256,25 +256,37 @@ async def test_bulk_operations_succeed_or_fail_per_post_and_calendar_lists_them(
     with Session(world.engine, expire_on_commit=False) as session:
         ids = [
             publishing.create_post(
-                session, workspace_id=world.workspace.id, content=PostContent(text=text),
+                session,
+                workspace_id=world.workspace.id,
+                content=PostContent(text=text),
                 targets=[PostTarget(platform="x", account_id=world.account.id)],
             ).id
             for text in ("first", "second", "x" * 400)
         ]
-        result = publishing.bulk(session, workspace_id=world.workspace.id, operation="schedule", post_ids=[*ids, "nope"],
-                                 at=T0 + timedelta(hours=1), now=T0)
+        result = publishing.bulk(
+            session,
+            workspace_id=world.workspace.id,
+            operation="schedule",
+            post_ids=[*ids, "nope"],
+            at=T0 + timedelta(hours=1),
+            now=T0,
+        )
         session.commit()
     assert result.ok == ids[:2]
     assert "limits" in result.failed[ids[2]] and "not found" in result.failed["nope"]
     with Session(world.engine) as session:
-        items = publishing.calendar(session, workspace_id=world.workspace.id, start=T0, end=T0 + timedelta(days=1))
+        items = publishing.calendar(
+            session, workspace_id=world.workspace.id, start=T0, end=T0 + timedelta(days=1)
+        )
         assert [i.text for i in items] == ["first", "second"] and {i.status for i in items} == {"pending"}
         listed = publishing.list_posts(session, workspace_id=world.workspace.id, status="scheduled")
         assert {p.id for p in listed} == set(ids[:2])
         violations = publishing.validate_post(session, workspace_id=world.workspace.id, post_id=ids[2])
         assert next(iter(violations.values()))[0].code == "too_long"
     with Session(world.engine) as session:
-        deleted = publishing.bulk(session, workspace_id=world.workspace.id, operation="delete", post_ids=ids[:1])
+        deleted = publishing.bulk(
+            session, workspace_id=world.workspace.id, operation="delete", post_ids=ids[:1]
+        )
         session.commit()
     assert deleted.ok == ids[:1]
     world.clock.advance(hours=2)
