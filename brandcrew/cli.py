@@ -23,12 +23,16 @@ budget_app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 models_app = typer.Typer(help="Model routing.", no_args_is_help=True)
 connectors_app = typer.Typer(help="Social platforms.", no_args_is_help=True)
+agents_app = typer.Typer(help="The agents the supervisor routes to.", no_args_is_help=True)
+tools_app = typer.Typer(help="The tools agents can call.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluations on labelled data (evals/ in the repository).", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(eval_app, name="eval")
+app.add_typer(agents_app, name="agents")
+app.add_typer(tools_app, name="tools")
 
 # Wide enough for the cost tables when output is piped (rich assumes 80 columns then).
 console = Console(width=None if sys.stdout.isatty() else 130)
@@ -270,6 +274,84 @@ def worker(
 
     policy = PublisherPolicy(lease_s=lease_s, retry_base_s=retry_base_s, unknown_grace_s=unknown_grace_s)
     asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy))
+
+
+@agents_app.command("list")
+def agents_list(as_json: JsonOpt = False) -> None:
+    """Every agent: name, tier, tools and the description the supervisor routes on."""
+    from brandcrew.agents import default_agents
+    from brandcrew.settings import get_settings
+
+    try:
+        specs = default_agents(get_settings().configs_dir).all()
+    except BrandcrewError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {"name": s.name, "description": s.description, "tier": s.tier, "tools": s.tools}
+                    for s in specs
+                ]
+            )
+        )
+        return
+    table = Table(title="Agents", title_justify="left", show_lines=True)
+    for name in ("name", "tier", "tools", "description"):
+        table.add_column(name)
+    for s in specs:
+        table.add_row(s.name, s.tier, ", ".join(s.tools), s.description)
+    console.print(table)
+
+
+@tools_app.command("list")
+def tools_list(as_json: JsonOpt = False) -> None:
+    """Every tool: scopes, effect, approval, and which agents use it."""
+    from brandcrew.agents import default_agents
+    from brandcrew.settings import get_settings
+    from brandcrew.tools.decorator import BrandcrewTool
+    from brandcrew.tools.registry import default_tools
+
+    configs = get_settings().configs_dir
+    try:
+        registry = default_tools(configs)
+        users: dict[str, list[str]] = {}
+        for spec in default_agents(configs).all():
+            for t in registry.for_agent(spec):
+                users.setdefault(t.name, []).append(spec.name)
+    except BrandcrewError as exc:
+        _fail(exc)
+        return
+    rows: list[dict[str, Any]] = []
+    for t in registry.all():
+        meta = t if isinstance(t, BrandcrewTool) else None
+        rows.append(
+            {
+                "name": t.name,
+                "description": (t.description or "").split("\n")[0],
+                "scopes": sorted(meta.scopes) if meta else [],
+                "effect": meta.effect if meta else "unknown",
+                "needs_approval": bool(meta.needs_approval) if meta else False,
+                "agents": users.get(t.name, []),
+            }
+        )
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title="Tools", title_justify="left")
+    for name in ("name", "scopes", "effect", "approval", "agents", "description"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            ",".join(r["scopes"]),
+            r["effect"],
+            "yes" if r["needs_approval"] else "-",
+            ", ".join(r["agents"]),
+            r["description"],
+        )
+    console.print(table)
 
 
 def _evals() -> None:

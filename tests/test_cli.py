@@ -69,3 +69,22 @@ def test_demo_then_costs_by_agent_shows_every_agent() -> None:
 def test_db_upgrade_is_idempotent() -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+
+def test_agents_and_tools_lists() -> None:
+    agents = last_json(runner.invoke(app, ["agents", "list", "--json"]).output)
+    assert {a["name"] for a in agents} == {
+        "content_creator", "strategy", "engagement", "analytics", "trend_detection", "competitor_analysis",
+        "crisis_management", "sentiment_analysis",
+    }
+    assert all(a["description"] for a in agents)
+    tools = {t["name"]: t for t in last_json(runner.invoke(app, ["tools", "list", "--json"]).output)}
+    assert tools["schedule_post"]["needs_approval"] and tools["schedule_post"]["scopes"] == ["publish"]
+    assert "content_creator" in tools["validate_post"]["agents"]
+
+
+def test_connectors_list_says_which_platforms_publish() -> None:
+    rows = {r["platform"]: r for r in last_json(runner.invoke(app, ["connectors", "list", "--json"]).output)}
+    assert rows["x"]["can_publish"] and rows["linkedin"]["can_publish"]
+    assert not rows["tiktok"]["can_publish"] and rows["tiktok"]["via"].startswith("validation only")
+    assert rows["x"]["text_limit"] == "280 x_weighted"

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 from brandcrew.jobs._dbos import launch_dbos, shutdown_dbos
 from brandcrew.jobs.publisher import Publisher, PublisherPolicy
 from brandcrew.jobs.worker import PublishWorker, WorkerOptions
 from brandcrew.services.accounts import default_accounts_service
-from brandcrew.settings import get_settings
+from brandcrew.settings import Settings, get_settings
 from brandcrew.store.crypto import load_cipher
 from brandcrew.store.engine import get_engine
 
@@ -43,7 +44,34 @@ async def run_worker(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
     log.info("worker %s publishing", executor_id)
+    sweeper = asyncio.create_task(_sweep_reservations(engine, settings, stop))
     try:
         await worker.run(stop)
     finally:
+        stop.set()
+        await sweeper
         shutdown_dbos()
+
+
+async def _sweep_reservations(
+    engine: Any, settings: Settings, stop: asyncio.Event, every_s: float = 60.0
+) -> None:
+    """Release budget reservations left by dead processes, so their money becomes spendable again."""
+    from brandcrew.llm.budgets import BudgetStore, RedisBudgetStore, SqlBudgetStore
+
+    store: BudgetStore
+    if settings.redis_url:
+        import redis
+
+        store = RedisBudgetStore(redis.Redis.from_url(settings.redis_url))
+    else:
+        store = SqlBudgetStore(engine)
+    while not stop.is_set():
+        try:
+            released = await asyncio.to_thread(store.release_expired)
+            if released:
+                log.warning("released %d budget reservations of dead processes", released)
+        except Exception:  # the sweeper must never take the worker down
+            log.exception("reservation sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
