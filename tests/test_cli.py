@@ -74,8 +74,14 @@ def test_db_upgrade_is_idempotent() -> None:
 def test_agents_and_tools_lists() -> None:
     agents = last_json(runner.invoke(app, ["agents", "list", "--json"]).output)
     assert {a["name"] for a in agents} == {
-        "content_creator", "strategy", "engagement", "analytics", "trend_detection", "competitor_analysis",
-        "crisis_management", "sentiment_analysis",
+        "content_creator",
+        "strategy",
+        "engagement",
+        "analytics",
+        "trend_detection",
+        "competitor_analysis",
+        "crisis_management",
+        "sentiment_analysis",
     }
     assert all(a["description"] for a in agents)
     tools = {t["name"]: t for t in last_json(runner.invoke(app, ["tools", "list", "--json"]).output)}
