@@ -69,9 +69,9 @@ async def test_new_tool_runs_with_its_context(configs: Any) -> None:
 def test_broken_files_fail_clearly(tmp_path: Path) -> None:
     (tmp_path / "agents").mkdir()
     (tmp_path / "agents" / "bad.yaml").write_text("name: Bad Name\ndescription: short\n")
-    with pytest.raises(ConfigError, match="bad.yaml"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
         default_agents(tmp_path)
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "oops.py").write_text("raise RuntimeError('typo')\n")
-    with pytest.raises(UserError, match="oops.py"):
+    with pytest.raises(UserError, match=r"oops\.py"):
         default_tools(tmp_path)
