@@ -65,6 +65,60 @@ def demo(
 
 
 @app.command()
+def chat(
+    workspace: Annotated[str, typer.Option(help="Brand profile in configs/workspaces/")] = "demo",
+    thread: Annotated[str | None, typer.Option(help="Resume a conversation by its id.")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Send one message and exit.")] = None,
+    auto_approve: Annotated[bool, typer.Option(help="Approve tool calls without asking (scripts).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Talk to your social media team; conversations persist and resume with --thread."""
+    import uuid
+
+    from brandcrew._chat import chat_turn, prepare_workspace, print_turn
+    from brandcrew.graphs.team import open_team
+
+    thread_id = thread or f"chat-{uuid.uuid4().hex[:8]}"
+
+    def approve(request: dict[str, Any]) -> dict[str, Any]:
+        if auto_approve:
+            return {"approved": True, "reviewer": "cli"}
+        console.print(
+            f"[yellow]approval needed[/yellow]: {request.get('agent')} wants {request.get('tool')} "
+            f"with {json.dumps(request.get('args'), default=str)}"
+        )
+        ok = typer.confirm("approve?", default=False)
+        return {"approved": ok, "reviewer": "cli", "reason": None if ok else "rejected in chat"}
+
+    async def session() -> None:
+        async with open_team() as team:
+            workspace_id = prepare_workspace(team, workspace)
+            if not message:
+                console.print(
+                    f"[bold]brandcrew chat[/bold] - thread {thread_id} (resume with --thread {thread_id})"
+                )
+            pending = [message] if message else []
+            while True:
+                text = (
+                    pending.pop(0) if pending else (None if message else typer.prompt("you", default="/quit"))
+                )
+                if text is None or text.strip() in ("/quit", "/exit"):
+                    return
+                turn = await chat_turn(
+                    team, workspace_id=workspace_id, thread_id=thread_id, text=text, approve=approve
+                )
+                if as_json:
+                    print(json.dumps({**turn, "thread_id": thread_id}, default=str))
+                else:
+                    print_turn(console, turn)
+
+    try:
+        asyncio.run(session())
+    except BrandcrewError as exc:
+        _fail(exc)
+
+
+@app.command()
 def costs(
     by: Annotated[
         str, typer.Option(help="Comma-separated: workspace,campaign,run,agent,model,provider,step,day")

@@ -94,3 +94,27 @@ def test_connectors_list_says_which_platforms_publish() -> None:
     assert rows["x"]["can_publish"] and rows["linkedin"]["can_publish"]
     assert not rows["tiktok"]["can_publish"] and rows["tiktok"]["via"].startswith("validation only")
     assert rows["x"]["text_limit"] == "280 x_weighted"
+
+
+def test_chat_one_shot_turns_persist_on_a_thread() -> None:
+    first = runner.invoke(
+        app, ["chat", "-m", "Write an X post about our autumn Guji", "--json", "--thread", "t-cli"]
+    )
+    assert first.exit_code == 0, first.output
+    turn = last_json(first.output)
+    assert turn["agents"] == ["content_creator"] and turn["thread_id"] == "t-cli"
+    assert turn["costs"] and turn["costs"][0]["group"]["model"] == "offline"
+    second = runner.invoke(
+        app, ["chat", "-m", "Now a LinkedIn version of that post", "--json", "--thread", "t-cli"]
+    )
+    assert second.exit_code == 0, second.output
+    import asyncio
+
+    from brandcrew.graphs.team import open_team
+
+    async def history() -> int:
+        async with open_team(with_memory=False) as team:
+            state = await team.graph.aget_state({"configurable": {"thread_id": "t-cli"}})
+            return len(state.values["messages"])
+
+    assert asyncio.run(history()) == 4, "both turns were checkpointed on the thread"
