@@ -437,6 +437,20 @@ def eval_crisis(data: DataOpt = None, as_json: JsonOpt = False) -> None:
     crisis_main(Path(data) if data else None, as_json=as_json)
 
 
+@eval_app.command("routing")
+def eval_routing(
+    data: Annotated[
+        str | None, typer.Option("--data", help="JSONL of {request, agents} to score instead.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accuracy per agent of routing marketer requests (fast router, then the supervisor model)."""
+    _evals()
+    from evals.routing import main as routing_main
+
+    routing_main(Path(data) if data else None, as_json=as_json)
+
+
 @eval_app.command("sentiment")
 def eval_sentiment(
     data: DataOpt = None,

@@ -118,3 +118,16 @@ def test_chat_one_shot_turns_persist_on_a_thread() -> None:
             return len(state.values["messages"])
 
     assert asyncio.run(history()) == 4, "both turns were checkpointed on the thread"
+
+
+def test_eval_routing_scores_any_labelled_file(tmp_path: Any) -> None:
+    data = tmp_path / "mini.jsonl"
+    data.write_text(
+        '{"request": "Write three Instagram captions for the summer collection", "agents": ["content_creator"]}\n'
+        '{"request": "Draft replies to the DMs we got this morning", "agents": ["engagement"]}\n'
+    )
+    result = runner.invoke(app, ["eval", "routing", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = last_json(result.output)
+    assert figures["n"] == 2 and set(figures["per_agent"]) == {"content_creator", "engagement"}
+    assert 0.0 <= figures["accuracy"] <= 1.0

@@ -20,6 +20,7 @@ import operator
 from dataclasses import replace
 from typing import Annotated, Any, Literal, TypedDict
 
+import numpy as np
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
@@ -98,6 +99,52 @@ def _context_of(work: list[WorkItem]) -> str:
     return "\n\n".join(f"[{w['agent']}] {w.get('answer', '')}" for w in work if w.get("answer"))
 
 
+def supervisor_prompt(specs: list[Any]) -> str:
+    """The supervisor model's instructions: delegate everything, to the agents listed."""
+    listing = "\n".join(f"- ask_{s.name}: {s.description}" for s in specs)
+    return (
+        "You coordinate a team of social media agents. Never answer yourself: delegate every request "
+        "by calling the agent tools with a complete, self-contained task. Call several agents in "
+        "one turn when the request has independent parts. Agents:\n" + listing
+    )
+
+
+def delegate_tools_for(specs: list[Any]) -> list[StructuredTool]:
+    """One `ask_<agent>(task)` tool per agent."""
+    return [_delegate_tool(s.name, s.description) for s in specs]
+
+
+def default_router(agents: AgentRegistry) -> FastRouter:
+    """The fast router, by meaning when the `ml` extra gives offline embeddings, else by keywords."""
+    from brandcrew.memory.embedders import MiniLMEmbedder, minilm_available
+
+    embed = None
+    if minilm_available():
+        encoder = MiniLMEmbedder()
+        embed = lambda texts: np.asarray(encoder.embed(texts), dtype=np.float32)  # noqa: E731
+    return FastRouter(agents.all(), embed=embed)
+
+
+async def route_decision(
+    request: str,
+    *,
+    router: FastRouter,
+    model: ChatBrandcrew,
+    specs: list[Any],
+    config: RunnableConfig | None = None,
+) -> tuple[list[str], str]:
+    """Which agents a request goes to, as the graph decides it on a first turn, and by what."""
+    plan = router.route(request)
+    if plan.confident:
+        return plan.agents, "fast router"
+    bound = model.with_context(agent="supervisor", step="route").bind_tools(
+        delegate_tools_for(specs), tool_choice="required"
+    )
+    decision = await bound.ainvoke([SystemMessage(supervisor_prompt(specs)), HumanMessage(request)], config)
+    agents = [c["name"].removeprefix("ask_") for c in getattr(decision, "tool_calls", [])]
+    return list(dict.fromkeys(a for a in agents if any(s.name == a for s in specs))), "supervisor model"
+
+
 def build_supervisor(
     agents: AgentRegistry,
     tools: ToolRegistry,
@@ -109,16 +156,11 @@ def build_supervisor(
 ) -> Any:
     """Compile the supervisor graph over every registered agent."""
     model = model or ChatBrandcrew()
-    router = router or FastRouter(agents.all())
+    router = router or default_router(agents)
     specs = [s for s in agents.all() if s.name != "supervisor"]
     subgraphs = {s.name: build_agent_graph(s, tools.for_agent(s), model=model) for s in specs}
-    delegate_tools = [_delegate_tool(s.name, s.description) for s in specs]
-    listing = "\n".join(f"- ask_{s.name}: {s.description}" for s in specs)
-    supervisor_prompt = (
-        "You coordinate a team of social media agents. Never answer yourself: delegate every request "
-        "by calling the agent tools with a complete, self-contained task. Call several agents in "
-        "one turn when the request has independent parts. Agents:\n" + listing
-    )
+    delegate_tools = delegate_tools_for(specs)
+    system_prompt = supervisor_prompt(specs)
     supervisor_model = model.with_context(agent="supervisor", step="route")
 
     def route(state: SupervisorState) -> Command[Any]:
@@ -157,7 +199,7 @@ def build_supervisor(
         conversation = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
         try:
             decision = await bound.ainvoke(
-                [SystemMessage(supervisor_prompt), *conversation[-6:], *scratch], config
+                [SystemMessage(system_prompt), *conversation[-6:], *scratch], config
             )
         except BudgetExceeded as exc:
             text = f"Paused: the budget is exhausted ({exc.scope})."

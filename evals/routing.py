@@ -1,0 +1,101 @@
+"""Routing evaluation: does each marketer request reach the right agent(s)?
+
+    brandcrew eval routing [--data FILE.jsonl] [--json]
+
+A request counts as correct when the set of agents chosen equals the labelled set. Decisions are
+made as on a first turn of the real graph: the fast router when it is confident, else the
+supervisor's model (the offline model when no provider key is set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+DEFAULT_DATA = Path(__file__).resolve().parent / "routing" / "requests.jsonl"
+
+
+class Labelled(BaseModel):
+    """One labelled request."""
+
+    request: str
+    agents: list[str]
+    kind: str = "clear"
+
+
+def load(path: Path) -> list[Labelled]:
+    """Read a JSONL file of {"request", "agents"} rows, naming the line of any bad row."""
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(Labelled.model_validate_json(line))
+            except ValueError as exc:
+                raise SystemExit(f"{path}:{number}: not a labelled request: {exc}") from exc
+    return rows
+
+
+async def _decide(rows: list[Labelled]) -> list[tuple[list[str], str]]:
+    from brandcrew.agents import default_agents
+    from brandcrew.graphs.supervisor import default_router, route_decision
+    from brandcrew.llm.chat import ChatBrandcrew
+    from brandcrew.llm.context import llm_context
+    from brandcrew.settings import get_settings
+
+    agents = default_agents(get_settings().configs_dir)
+    router = default_router(agents)
+    specs = [s for s in agents.all() if s.name != "supervisor"]
+    model = ChatBrandcrew(response_cache=False)
+    out = []
+    with llm_context(workspace_id="eval", run_id="eval-routing"):
+        for row in rows:
+            out.append(await route_decision(row.request, router=router, model=model, specs=specs))
+    return out
+
+
+def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
+    """Score the router on a labelled set; returns the figures."""
+    rows = load(path or DEFAULT_DATA)
+    decisions = asyncio.run(_decide(rows))
+    per_agent: dict[str, list[bool]] = defaultdict(list)
+    per_kind: dict[str, list[bool]] = defaultdict(list)
+    by: Counter[str] = Counter()
+    correct = 0
+    for row, (agents, how) in zip(rows, decisions, strict=True):
+        ok = set(agents) == set(row.agents)
+        correct += ok
+        by[how] += 1
+        per_kind[row.kind].append(ok)
+        for agent in row.agents:
+            per_agent[agent].append(ok)
+    return {
+        "accuracy": round(correct / len(rows), 4),
+        "n": len(rows),
+        "per_agent": {a: round(sum(v) / len(v), 4) for a, v in sorted(per_agent.items())},
+        "per_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(per_kind.items())},
+        "decided_by": dict(by),
+    }
+
+
+def main(path: Path | None = None, *, as_json: bool = False) -> dict[str, Any]:
+    """Print the routing table (and the JSON line)."""
+    figures = run_routing_eval(path)
+    console = Console()
+    table = Table(title=f"Routing accuracy on {figures['n']} labelled requests", title_justify="left")
+    table.add_column("agent / kind")
+    table.add_column("accuracy", justify="right")
+    for name, value in [*figures["per_agent"].items(), *figures["per_kind"].items()]:
+        table.add_row(name, f"{value:.1%}")
+    table.add_row("all", f"{figures['accuracy']:.1%}")
+    console.print(table)
+    console.print(f"decided by: {figures['decided_by']}")
+    if as_json:
+        print(json.dumps(figures))
+    return figures
