@@ -70,6 +70,57 @@ class MetaGraphConnector(HTTPConnector):
     DEFAULT_BASE_URL = "https://graph.facebook.com"
     DEFAULT_VERSION = GRAPH_VERSION
 
+    # How a platform lists and describes its own posts: Facebook, Instagram and Threads differ only here.
+    POSTS_EDGE = "posts"
+    TEXT_FIELD = "message"
+    TIME_FIELD = "created_time"
+    URL_FIELD = "permalink_url"
+    PAGE_SIZE = 100
+
+    def _fallback_url(self, remote_id: str) -> str | None:
+        return None
+
+    def _remote_post(self, item: Mapping[str, Any]) -> RemotePost | None:
+        created = parse_timestamp(item.get(self.TIME_FIELD))
+        if "id" not in item or created is None:
+            return None
+        return RemotePost(
+            remote_id=str(item["id"]),
+            text=str(item.get(self.TEXT_FIELD, "")),
+            created_at=created,
+            url=item.get(self.URL_FIELD) or self._fallback_url(str(item["id"])),
+        )
+
+    def _post_fields(self) -> str:
+        return f"id,{self.TEXT_FIELD},{self.TIME_FIELD},{self.URL_FIELD}"
+
+    async def find_posts(self, account: AccountAuth, since: datetime, until: datetime) -> list[RemotePost]:
+        """The account's own posts published in [since, until]."""
+        params = {
+            "fields": self._post_fields(),
+            "since": str(int(since.timestamp())),
+            "until": str(int(until.timestamp())),
+            "limit": str(self.PAGE_SIZE),
+        }
+        posts: list[RemotePost] = []
+        pages = self._paged(account, f"/{account.platform_account_id}/{self.POSTS_EDGE}", params)
+        async with aclosing(pages):
+            async for item in pages:
+                post = self._remote_post(item)
+                if post is not None and since <= post.created_at <= until:
+                    posts.append(post)
+        return posts
+
+    async def check_status(self, account: AccountAuth, remote_id: str) -> RemotePost | None:
+        """The post, or None when the platform no longer has it."""
+        try:
+            body = await self._call(
+                "GET", f"/{remote_id}", account, idempotent=True, params={"fields": self._post_fields()}
+            )
+        except NotFound:
+            return None
+        return self._remote_post(body)
+
     def __init__(
         self,
         *,
@@ -195,6 +246,9 @@ class FacebookConnector(MetaGraphConnector):
     platform = "facebook"
     can_publish = True
 
+    def _fallback_url(self, remote_id: str) -> str | None:
+        return self.post_url(remote_id)
+
     @staticmethod
     def post_url(post_id: str) -> str:
         """The public URL of a page post id (`{page-id}_{post-id}`)."""
@@ -235,48 +289,6 @@ class FacebookConnector(MetaGraphConnector):
         if not isinstance(post_id, str):
             raise OutcomeUnknown(f"facebook: feed post answered without id: {body}", platform=self.platform)
         return PublishResult(remote_id=post_id, url=self.post_url(post_id), published_at=self._clock())
-
-    def _remote_post(self, item: Mapping[str, Any]) -> RemotePost | None:
-        created = parse_timestamp(item.get("created_time"))
-        if "id" not in item or created is None:
-            return None
-        return RemotePost(
-            remote_id=str(item["id"]),
-            text=str(item.get("message", "")),
-            created_at=created,
-            url=item.get("permalink_url") or self.post_url(str(item["id"])),
-        )
-
-    async def find_posts(self, account: AccountAuth, since: datetime, until: datetime) -> list[RemotePost]:
-        """The page's posts created in [since, until]."""
-        params = {
-            "fields": "id,message,created_time,permalink_url",
-            "since": str(int(since.timestamp())),
-            "until": str(int(until.timestamp())),
-            "limit": "100",
-        }
-        posts: list[RemotePost] = []
-        pages = self._paged(account, f"/{account.platform_account_id}/posts", params)
-        async with aclosing(pages):
-            async for item in pages:
-                post = self._remote_post(item)
-                if post is not None and since <= post.created_at <= until:
-                    posts.append(post)
-        return posts
-
-    async def check_status(self, account: AccountAuth, remote_id: str) -> RemotePost | None:
-        """The post, or None when the page no longer has it."""
-        try:
-            body = await self._call(
-                "GET",
-                f"/{remote_id}",
-                account,
-                idempotent=True,
-                params={"fields": "id,message,created_time,permalink_url"},
-            )
-        except NotFound:
-            return None
-        return self._remote_post(body)
 
     async def delete(self, account: AccountAuth, remote_id: str) -> None:
         """Delete a page post (one already gone counts as deleted)."""
@@ -343,6 +355,11 @@ class InstagramConnector(MetaGraphConnector):
 
     platform = "instagram"
     can_publish = True
+    POSTS_EDGE = "media"
+    TEXT_FIELD = "caption"
+    TIME_FIELD = "timestamp"
+    URL_FIELD = "permalink"
+    PAGE_SIZE = 50
 
     async def _create_container(self, account: AccountAuth, fields: Mapping[str, str]) -> str:
         # Containers are invisible until media_publish, so creating one again after a lost answer is
@@ -407,48 +424,6 @@ class InstagramConnector(MetaGraphConnector):
         except ConnectorError:
             pass
         return PublishResult(remote_id=media_id, url=url, published_at=published_at)
-
-    def _remote_post(self, item: Mapping[str, Any]) -> RemotePost | None:
-        created = parse_timestamp(item.get("timestamp"))
-        if "id" not in item or created is None:
-            return None
-        return RemotePost(
-            remote_id=str(item["id"]),
-            text=str(item.get("caption", "")),
-            created_at=created,
-            url=item.get("permalink"),
-        )
-
-    async def find_posts(self, account: AccountAuth, since: datetime, until: datetime) -> list[RemotePost]:
-        """The account's media published in [since, until]."""
-        params = {
-            "fields": "id,caption,timestamp,permalink",
-            "since": str(int(since.timestamp())),
-            "until": str(int(until.timestamp())),
-            "limit": "50",
-        }
-        posts: list[RemotePost] = []
-        pages = self._paged(account, f"/{account.platform_account_id}/media", params)
-        async with aclosing(pages):
-            async for item in pages:
-                post = self._remote_post(item)
-                if post is not None and since <= post.created_at <= until:
-                    posts.append(post)
-        return posts
-
-    async def check_status(self, account: AccountAuth, remote_id: str) -> RemotePost | None:
-        """The media, or None when it is gone."""
-        try:
-            body = await self._call(
-                "GET",
-                f"/{remote_id}",
-                account,
-                idempotent=True,
-                params={"fields": "id,caption,timestamp,permalink"},
-            )
-        except NotFound:
-            return None
-        return self._remote_post(body)
 
     async def fetch_metrics(self, account: AccountAuth, remote_ids: Sequence[str]) -> list[PostMetrics]:
         """Views, likes, comments, shares and saves of media (one insights request per media)."""

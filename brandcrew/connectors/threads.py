@@ -10,17 +10,14 @@ checked by `validate` before anything is sent. Same error format as the Graph AP
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import aclosing
-from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from brandcrew.connectors._http import (
     NotFound,
     ThreadIncomplete,
-    parse_timestamp,
     raise_for_violations,
 )
-from brandcrew.connectors.base import AccountAuth, AccountMetrics, PostMetrics, PublishResult, RemotePost
+from brandcrew.connectors.base import AccountAuth, AccountMetrics, PostMetrics, PublishResult
 from brandcrew.connectors.capabilities import MediaType
 from brandcrew.connectors.drafts import MediaItem, PostDraft
 from brandcrew.connectors.errors import ConnectorError, OutcomeUnknown, Rejected, RetryableError
@@ -41,6 +38,10 @@ class ThreadsConnector(MetaGraphConnector):
 
     platform = "threads"
     can_publish = True
+    POSTS_EDGE = "threads"
+    TEXT_FIELD = "text"
+    TIME_FIELD = "timestamp"
+    URL_FIELD = "permalink"
     DEFAULT_BASE_URL = "https://graph.threads.net"
     DEFAULT_VERSION = "v1.0"
 
@@ -155,48 +156,6 @@ class ThreadsConnector(MetaGraphConnector):
                 ) from exc
             done.append(previous)
         return PublishResult(remote_id=root, url=url, published_at=published_at, thread_ids=done)
-
-    def _remote_post(self, item: Mapping[str, Any]) -> RemotePost | None:
-        created = parse_timestamp(item.get("timestamp"))
-        if "id" not in item or created is None:
-            return None
-        return RemotePost(
-            remote_id=str(item["id"]),
-            text=str(item.get("text", "")),
-            created_at=created,
-            url=item.get("permalink"),
-        )
-
-    async def find_posts(self, account: AccountAuth, since: datetime, until: datetime) -> list[RemotePost]:
-        """The profile's posts published in [since, until]."""
-        params = {
-            "fields": "id,text,timestamp,permalink",
-            "since": str(int(since.timestamp())),
-            "until": str(int(until.timestamp())),
-            "limit": "100",
-        }
-        posts: list[RemotePost] = []
-        pages = self._paged(account, f"/{account.platform_account_id}/threads", params)
-        async with aclosing(pages):
-            async for item in pages:
-                post = self._remote_post(item)
-                if post is not None and since <= post.created_at <= until:
-                    posts.append(post)
-        return posts
-
-    async def check_status(self, account: AccountAuth, remote_id: str) -> RemotePost | None:
-        """The post, or None when it is gone."""
-        try:
-            body = await self._call(
-                "GET",
-                f"/{remote_id}",
-                account,
-                idempotent=True,
-                params={"fields": "id,text,timestamp,permalink"},
-            )
-        except NotFound:
-            return None
-        return self._remote_post(body)
 
     async def delete(self, account: AccountAuth, remote_id: str) -> None:
         """Delete a post (one already gone counts as deleted)."""
