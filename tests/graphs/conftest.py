@@ -62,6 +62,7 @@ def make_team(sqlite_engine: Any, tmp_path: Any) -> Callable[..., Team]:
         router: bool = True,
         attach: dict[str, list[str]] | None = None,
         llm: ScriptedLlm | None = None,
+        offline: bool = False,
     ) -> Team:
         configs = get_settings().configs_dir
         profile = load_brand_profile(configs / "workspaces" / "demo.yaml")
@@ -79,7 +80,11 @@ def make_team(sqlite_engine: Any, tmp_path: Any) -> Callable[..., Team]:
             clock=world.now,
         )
         llm = llm or ScriptedLlm(list(steps), provider="alpha", repeat_last=repeat_last)
-        runtime = make_runtime(sqlite_engine, {"alpha": llm})
+        runtime = (
+            make_runtime(sqlite_engine, {}, has_credentials=lambda m, p: False)
+            if offline
+            else make_runtime(sqlite_engine, {"alpha": llm})
+        )
         agents = default_agents(configs)
         tools = default_tools(configs)
         for tool_name, agent_names in (attach or {}).items():
