@@ -32,6 +32,7 @@ from brandcrew.connectors.base import AccountAuth, Connector, PublishResult
 from brandcrew.connectors.capabilities import get_capabilities
 from brandcrew.connectors.drafts import PostDraft
 from brandcrew.connectors.errors import AuthExpired, OutcomeUnknown, RateLimited, Rejected, RetryableError
+from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.publishing import published_count, sync_post_status, text_hash
 from brandcrew.store.engine import session_scope, write_transaction
@@ -401,6 +402,20 @@ class Publisher:
                 session.add(variant)
             session.flush()
             sync_post_status(session, entry.post_id)
+            audit.record(
+                session,
+                workspace_id=entry.workspace_id,
+                actor="system",
+                action="publish_failed",
+                resource="post",
+                resource_id=entry.post_id,
+                changes={
+                    "platform": entry.platform,
+                    "account_id": entry.account_id,
+                    "kind": kind,
+                    "error": error[:500],
+                },
+            )
         log.warning("outbox %s failed (%s): %s", key[:12], kind, error)
 
     def _published(self, key: str, result: PublishResult, *, reconciled: bool = False) -> None:
@@ -424,3 +439,17 @@ class Publisher:
                 session.add(variant)
             session.flush()
             sync_post_status(session, entry.post_id)
+            audit.record(
+                session,
+                workspace_id=entry.workspace_id,
+                actor="system",
+                action="published",
+                resource="post",
+                resource_id=entry.post_id,
+                changes={
+                    "platform": entry.platform,
+                    "account_id": entry.account_id,
+                    "remote_id": result.remote_id,
+                    "reconciled": reconciled,
+                },
+            )

@@ -89,7 +89,7 @@ async def test_happy_path_publishes_once_and_updates_post_and_variant(world: Any
         "published",
         entry.remote_id,
     )
-    assert actions == ["create", "schedule"]
+    assert actions == ["create", "schedule", "published"]
 
 
 @pytest.mark.parametrize(
