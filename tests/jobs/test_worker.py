@@ -14,7 +14,7 @@ from brandcrew.jobs.worker import PublishWorker, WorkerOptions
 from brandcrew.services import publishing
 from brandcrew.services.publishing import PostContent, PostTarget
 from brandcrew.settings import Settings
-from brandcrew.store.tables import OutboxEntry, utcnow
+from brandcrew.store.tables import OutboxEntry
 from tests.utils.domain import accounts_with, connect, make_workspace
 from tests.utils.fakes import FakeConnector
 
@@ -62,4 +62,3 @@ async def test_worker_publishes_every_row_once_through_dbos(sqlite_engine: Any, 
         handle = await worker._queue.enqueue_async(publish_workflow, rows[0].key)  # type: ignore[union-attr]
     assert await handle.get_result() in ("published", "done")
     assert sum(len(f.posts) for f in fakes.values()) == 12
-    assert utcnow()
