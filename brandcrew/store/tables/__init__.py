@@ -4,6 +4,7 @@ from brandcrew.store.tables import sandbox as _sandbox  # noqa: F401
 from brandcrew.store.tables._base import as_utc, new_id, utcnow
 from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
+from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 from brandcrew.store.tables.community import Conversation, Message
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
 from brandcrew.store.tables.listening import Alert, ListeningQuery, Mention
@@ -17,6 +18,8 @@ __all__ = (
     "Alert",
     "Approval",
     "AuditLog",
+    "AutopilotCycle",
+    "AutopilotRun",
     "BudgetCounter",
     "BudgetLimit",
     "BudgetReservation",
