@@ -7,7 +7,14 @@ from brandcrew.store.tables.audit import AuditLog
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 from brandcrew.store.tables.community import Conversation, Message
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
-from brandcrew.store.tables.listening import Alert, ListeningQuery, Mention
+from brandcrew.store.tables.listening import (
+    Alert,
+    AlertChannel,
+    AlertDelivery,
+    ListeningMatch,
+    ListeningQuery,
+    Mention,
+)
 from brandcrew.store.tables.llm import BudgetCounter, BudgetLimit, BudgetReservation, LlmCacheEntry, LlmCall
 from brandcrew.store.tables.metrics import MetricPoint
 from brandcrew.store.tables.publishing import OutboxEntry
@@ -16,6 +23,8 @@ from brandcrew.store.tables.workflows import Approval, WorkflowDefinition
 
 __all__ = (
     "Alert",
+    "AlertChannel",
+    "AlertDelivery",
     "Approval",
     "AuditLog",
     "AutopilotCycle",
@@ -25,6 +34,7 @@ __all__ = (
     "BudgetReservation",
     "Campaign",
     "Conversation",
+    "ListeningMatch",
     "ListeningQuery",
     "LlmCacheEntry",
     "LlmCall",

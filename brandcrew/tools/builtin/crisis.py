@@ -14,12 +14,12 @@ from brandcrew.tools.decorator import tool
 
 
 @tool
-def crisis_alerts(ctx: ToolContext, include_cleared: bool = False) -> list[dict[str, Any]]:
+def crisis_alerts(ctx: ToolContext, include_resolved: bool = False) -> list[dict[str, Any]]:
     """Crisis and spike alerts for the brand, newest first, with why each fired."""
     with session_for(ctx) as session:
         stmt = select(Alert).where(Alert.workspace_id == ctx.workspace_id)
-        if not include_cleared:
-            stmt = stmt.where(Alert.status != "cleared")
+        if not include_resolved:
+            stmt = stmt.where(Alert.status != "resolved")
         alerts = session.exec(stmt.order_by(col(Alert.created_at).desc()).limit(20)).all()
     return [
         {
