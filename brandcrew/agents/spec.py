@@ -52,6 +52,10 @@ class AgentSpec:
     max_steps: int = 6
     kind: Literal["react", "crewai"] = "react"
     crew: str | None = None
+    runnable: Any = None
+    """Runs the agent instead of brandcrew's model-and-tools loop: a LangChain Runnable, or a sync
+    or async callable, taking the task text and returning the answer (e.g. a CrewAI crew, see
+    `brandcrew.agents.crewai_agent.crew_agent`)."""
     source: str = "python"
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -48,6 +48,11 @@ def brand_values(ctx: ToolContext) -> dict[str, Any]:
 
 def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBrandcrew | None = None) -> Any:
     """Compile `spec` into a graph (no checkpointer: it runs as a subgraph of the supervisor or a job)."""
+    if spec.runnable is not None or spec.kind == "crewai":
+        from brandcrew.agents.crewai_agent import runner_of
+        from brandcrew.graphs._runnable import build_runnable_graph
+
+        return build_runnable_graph(spec, runner_of(spec))
     base = (model or ChatBrandcrew()).with_context(agent=spec.name, step=spec.step)
 
     async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.tools import BaseTool
 
@@ -122,7 +122,7 @@ class ToolRegistry:
             from langchain_mcp_adapters.client import MultiServerMCPClient
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise UserError("MCP tools need `pip install brandcrew[mcp]` (langchain-mcp-adapters)") from exc
-        client = MultiServerMCPClient(servers)
+        client = MultiServerMCPClient(cast(Any, servers))  # each a typed connection dict
         tools = await client.get_tools()
         return self.register_all(tools, agents=agents)
 
