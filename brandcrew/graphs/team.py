@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from brandcrew.agents import default_agents
+from brandcrew.graphs.checkpoints import open_checkpointer
 from brandcrew.graphs.supervisor import build_supervisor
 from brandcrew.llm.chat import ChatBrandcrew
 from brandcrew.services.container import Services
@@ -53,7 +54,6 @@ async def open_team(settings: Settings | None = None, *, with_memory: bool = Tru
     """The team on the configured checkpointer and store; closes them on exit."""
     settings = settings or get_settings()
     services = Services.from_settings(settings)
-    url = settings.resolved_database_url()
     store = None
     if with_memory:
         from brandcrew.memory.defaults import open_store
@@ -61,21 +61,7 @@ async def open_team(settings: Settings | None = None, *, with_memory: bool = Tru
         store = open_store(settings)
     agents = default_agents(settings.configs_dir)
     tools = default_tools(settings.configs_dir)
-    if url.startswith("postgresql"):
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-
-        async with AsyncPostgresSaver.from_conn_string(url.replace("+psycopg", "")) as saver:
-            await saver.setup()
-            yield Team(
-                build_supervisor(agents, tools, model=ChatBrandcrew(), checkpointer=saver, store=store),
-                services,
-                settings,
-            )
-        return
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(settings.data_dir / "checkpoints.sqlite")) as saver:
+    async with open_checkpointer(settings) as saver:
         yield Team(
             build_supervisor(agents, tools, model=ChatBrandcrew(), checkpointer=saver, store=store),
             services,

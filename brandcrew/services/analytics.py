@@ -206,6 +206,16 @@ def top_posts(
     return sorted(posts, key=key, reverse=not worst)[:limit]
 
 
+def followers_series(session: Session, account_id: str) -> list[tuple[datetime, float]]:
+    """Every collected follower count of an account, oldest first."""
+    points = session.exec(
+        select(MetricPoint)
+        .where(MetricPoint.account_id == account_id, MetricPoint.metric_type == "followers")
+        .order_by(col(MetricPoint.timestamp))
+    ).all()
+    return [(as_utc(p.timestamp) or p.timestamp, p.value) for p in points]
+
+
 def _followers(session: Session, account_id: str, since: datetime) -> tuple[int | None, int | None]:
     points = session.exec(
         select(MetricPoint)

@@ -141,8 +141,9 @@ def create_post(
     ai_metadata: dict[str, Any] | None = None,
     status: Literal["draft", "pending_approval", "approved"] = "draft",
     actor: str = "user",
+    post_id: str | None = None,
 ) -> Post:
-    """Create a post and its variants (version 1)."""
+    """Create a post and its variants (version 1); `post_id` lets a re-run job name the same post."""
     _check_targets(session, workspace_id, targets)
     post = Post(
         workspace_id=workspace_id,
@@ -155,6 +156,8 @@ def create_post(
         status=status,
         approval_status="approved" if status == "approved" else None,
     )
+    if post_id:
+        post.id = post_id
     session.add(post)
     session.flush()
     variants = [
@@ -296,7 +299,8 @@ def _cancel_pending_outbox(session: Session, post_id: str) -> None:
 
 
 # -- drafts and validation -------------------------------------------------------------------
-def _media_items(session: Session, workspace_id: str, ids: list[str]) -> tuple[MediaItem, ...]:
+def media_items(session: Session, workspace_id: str, ids: list[str]) -> tuple[MediaItem, ...]:
+    """The draft media items of stored assets (ValidationFailed when one is missing)."""
     items = []
     for asset_id in ids:
         asset = session.get(MediaAsset, asset_id)
@@ -321,7 +325,7 @@ def draft_for(session: Session, post: Post, variant: PostVariant) -> PostDraft:
         platform=variant.platform,
         text=merged.get("text", ""),
         title=merged.get("title"),
-        media=_media_items(session, post.workspace_id, list(merged.get("media", []))),
+        media=media_items(session, post.workspace_id, list(merged.get("media", []))),
         link=merged.get("link"),
         thread=tuple(merged.get("thread", [])),
     )

@@ -1,0 +1,556 @@
+"""Running a campaign on autopilot: cycles as DBOS workflows, publishing through the outbox worker.
+
+Each cycle runs the cycle graph (brandcrew.graphs.autopilot) inside a DBOS workflow whose id is
+`autopilot-<campaign>-<cycle>`, so a cycle runs once however many processes ask for it, and a
+process killed mid-cycle resumes it on restart (DBOS recovers the workflow; the graph resumes from
+its last checkpoint, written with `durability="sync"`). Between cycles, time passes: on the sandbox a
+simulated clock jumps from event to event (due posts, metric collections), so a 14-day campaign
+runs in minutes; on real platforms the driver waits for real time. Everything the driver knows is
+in the database (the run row, the sandbox clock, the outbox), so a restart continues where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+from pydantic import BaseModel
+from sqlmodel import Session, col, func, select
+
+from brandcrew.agents import default_agents
+from brandcrew.connectors.sandbox import SandboxWorld
+from brandcrew.graphs.autopilot import build_autopilot_graph
+from brandcrew.graphs.checkpoints import open_checkpointer
+from brandcrew.jobs._dbos import launch_dbos
+from brandcrew.jobs.publisher import Publisher, PublisherPolicy
+from brandcrew.jobs.worker import PublishWorker, WorkerOptions
+from brandcrew.llm.context import llm_context
+from brandcrew.llm.ledger import CostFilter
+from brandcrew.llm.runtime import get_runtime
+from brandcrew.services import analytics
+from brandcrew.services.autopilot.records import (
+    campaign_id_for,
+    ensure_run,
+    get_run,
+    set_run_status,
+)
+from brandcrew.services.autopilot.spec import CampaignSpec, load_campaign
+from brandcrew.services.brand import load_brand_profile
+from brandcrew.services.container import Services
+from brandcrew.services.workspaces import connect_sandbox_world, ensure_workspace, get_workspace
+from brandcrew.settings import Settings, get_settings
+from brandcrew.store.engine import session_scope
+from brandcrew.store.tables import OutboxEntry, as_utc, utcnow
+from brandcrew.store.tables.autopilot import AutopilotCycle
+from brandcrew.tools.context import ToolContext, ToolPolicy, with_tool_context
+
+log = logging.getLogger("brandcrew.autopilot")
+MEASURE_EVERY = timedelta(hours=6)
+SETTLE_AFTER_END = timedelta(days=1)
+"""After the last cycle, metrics are collected once more a day later (late engagement counts)."""
+
+
+class Progress(BaseModel):
+    """What the driver reports as it goes."""
+
+    campaign_id: str
+    cycle: int
+    cycles: int
+    now: datetime
+    posts_published: int
+    spend_usd: Decimal
+    status: str
+    note: str = ""
+
+
+class RunSummary(BaseModel):
+    """The outcome of `run_autopilot`."""
+
+    campaign_id: str
+    workspace_id: str
+    status: str
+    paused_reason: str | None
+    cycles_done: int
+    cycles: int
+    posts_published: int
+    posts_failed: int
+    posts_open: int
+    waiting_approval: int
+    spend_usd: Decimal
+    budget_usd: Decimal
+
+
+@dataclass
+class _Driver:
+    """One process's handle on a campaign run (the DBOS step below finds it here)."""
+
+    spec: CampaignSpec
+    campaign_id: str
+    workspace_id: str
+    services: Services
+    graph: Any
+    policy: ToolPolicy = field(
+        default_factory=lambda: ToolPolicy(allowed_scopes=frozenset({"read", "write"}))
+    )
+
+    def config(self, cycle: int) -> Any:
+        thread = f"autopilot:{self.campaign_id}:{cycle}"
+        ctx = ToolContext(
+            services=self.services,
+            workspace_id=self.workspace_id,
+            run_id=self.campaign_id,
+            thread_id=thread,
+            agent="autopilot",
+            policy=self.policy,
+        )
+        return with_tool_context(ctx, {"configurable": {"thread_id": thread}})
+
+    async def run_cycle(self, cycle: int) -> dict[str, Any]:
+        """Run (or resume, or just report) one cycle's graph."""
+        config = self.config(cycle)
+        snapshot = await self.graph.aget_state(config)
+        if snapshot.values and not snapshot.next:
+            return _outcome(snapshot.values, waiting=False)
+        if snapshot.values and any(t.interrupts for t in snapshot.tasks):
+            return _outcome(snapshot.values, waiting=True)
+        inputs: dict[str, Any] | None = None
+        if not snapshot.values:
+            inputs = {"cycle": cycle, "tuning": self._previous_tuning(cycle)}
+        with llm_context(
+            workspace_id=self.workspace_id, campaign_id=self.campaign_id, run_id=self.campaign_id
+        ):
+            await self.graph.ainvoke(inputs, config, durability="sync")
+        snapshot = await self.graph.aget_state(config)
+        return _outcome(snapshot.values, waiting=bool(snapshot.next))
+
+    def _previous_tuning(self, cycle: int) -> dict[str, Any] | None:
+        if cycle == 0:
+            return None
+        with Session(self.services.engine) as session:
+            row = session.get(AutopilotCycle, (self.campaign_id, cycle - 1))
+        return (row.plan or {}).get("tuning") if row is not None else None
+
+
+def _outcome(values: dict[str, Any], *, waiting: bool) -> dict[str, Any]:
+    return {
+        "scheduled": len(values.get("scheduled") or []),
+        "review": len(values.get("review") or []),
+        "paused": values.get("paused") or "",
+        "held": values.get("held") or "",
+        "waiting": waiting,
+    }
+
+
+_drivers: dict[str, _Driver] = {}
+
+
+@DBOS.step(name="brandcrew.autopilot.run_cycle")
+async def _cycle_step(campaign_id: str, cycle: int) -> dict[str, Any]:
+    driver = _drivers.get(campaign_id)
+    if driver is None:
+        raise RuntimeError(f"campaign {campaign_id} is not being driven by this process")
+    return await driver.run_cycle(cycle)
+
+
+@DBOS.workflow(name="brandcrew.autopilot.cycle")
+async def cycle_workflow(campaign_id: str, cycle: int) -> dict[str, Any]:
+    """One autopilot cycle, durable: its id makes it run once per campaign and cycle."""
+    return await _cycle_step(campaign_id, cycle)
+
+
+TickHook = Callable[[Services, str, datetime], Awaitable[None]]
+"""Called at every simulated event with (services, workspace_id, now): e.g. the listening poll."""
+
+
+@dataclass(kw_only=True)
+class AutopilotOptions:
+    """How to run a campaign."""
+
+    simulate: bool = True
+    """Run on the sandbox with a simulated clock (the default); False: real platforms, real time."""
+    days: int | None = None
+    """Simulate only this many days of the campaign (default: all of it)."""
+    executor_id: str = "local"
+    on_progress: Callable[[Progress], None] | None = None
+    hooks: list[TickHook] = field(default_factory=list)
+    stop_after_cycles: int | None = None
+    """Stop (still running, resumable) after this many cycles in this call: tests and demos."""
+
+
+def _spend(campaign_id: str) -> Decimal:
+    rows = get_runtime().ledger.totals(by=["campaign"], flt=CostFilter(campaign_id=campaign_id))
+    return sum((r.cost_usd for r in rows), Decimal(0))
+
+
+def _counts(session: Session, workspace_id: str, campaign_id: str) -> dict[str, int]:
+    from brandcrew.store.tables import Post
+
+    post_ids = select(Post.id).where(Post.campaign_id == campaign_id)
+    rows = session.exec(
+        select(OutboxEntry.status, func.count())
+        .where(OutboxEntry.workspace_id == workspace_id, col(OutboxEntry.post_id).in_(post_ids))
+        .group_by(col(OutboxEntry.status))
+    ).all()
+    return {status: int(n) for status, n in rows}
+
+
+def _prepare(
+    spec: CampaignSpec, source: str, settings: Settings, options: AutopilotOptions
+) -> tuple[Services, str, str, SandboxWorld | None, list[str]]:
+    from brandcrew.services.accounts import default_accounts_service
+    from brandcrew.store.crypto import load_cipher
+    from brandcrew.store.engine import get_engine
+
+    engine = get_engine(settings)
+    accounts = default_accounts_service(engine, load_cipher(settings.data_dir))
+    brand = load_brand_profile(settings.configs_dir / "workspaces" / f"{spec.workspace}.yaml")
+    world: SandboxWorld | None = None
+    with session_scope(engine) as session:
+        ensure_workspace(session, brand)
+        run = ensure_run(
+            session, spec, workspace_id=brand.workspace_id, source=source, simulated=options.simulate
+        )
+        cid = run.campaign_id
+    if options.simulate:
+        start, _ = spec.cycle_window(0)
+        world = SandboxWorld.create(
+            engine,
+            seed=spec.sandbox_seed,
+            brand=brand.name,
+            platforms=[p.platform for p in spec.platforms],
+            world_id=f"sbx-{cid}"[:64],
+            start=start - timedelta(hours=1),
+            token_ttl=timedelta(days=400),
+        )
+        with session_scope(engine) as session:
+            workspace = get_workspace(session, brand.workspace_id)
+            if workspace.settings.get("sandbox_world") != world.id:
+                connect_sandbox_world(session, accounts, workspace_id=brand.workspace_id, world=world)
+            run = get_run(session, cid)
+            run.world_id = world.id
+            session.add(run)
+    clock = world.now if world is not None else utcnow
+    services = Services.from_settings(settings, engine=engine, accounts=accounts, clock=clock)
+    get_runtime().limits.set("campaign", cid, spec.budget_usd)
+    with session_scope(engine) as session:
+        assets = [
+            services.media.save(
+                session,
+                workspace_id=brand.workspace_id,
+                filename=Path(f).name,
+                data=Path(f).read_bytes(),
+                folder="autopilot",
+            ).id
+            for f in spec.media
+        ]
+    return services, cid, brand.workspace_id, world, assets
+
+
+def _voice(spec: CampaignSpec) -> tuple[Any, Any]:
+    if spec.voice is None or len(spec.voice.good) < 2:
+        return None, None
+    from brandcrew.memory.brand_voice import train_brand_voice
+    from brandcrew.memory.embedders import default_embedder
+
+    embedder = default_embedder()
+    examples = [{"content": t, "is_good": True} for t in spec.voice.good]
+    examples += [{"content": t, "is_good": False} for t in spec.voice.bad]
+    return train_brand_voice(examples, embedder=embedder), embedder
+
+
+async def run_autopilot(
+    path: Path, *, settings: Settings | None = None, options: AutopilotOptions | None = None
+) -> RunSummary:
+    """Run (or resume) the campaign in `path` until it ends, is paused, or `options` stop it."""
+    settings = settings or get_settings()
+    options = options or AutopilotOptions()
+    spec = load_campaign(path)
+    services, cid, workspace_id, world, assets = await asyncio.to_thread(
+        _prepare, spec, str(path), settings, options
+    )
+    voice, embedder = await asyncio.to_thread(_voice, spec)
+    launch_dbos(settings=settings, executor_id=options.executor_id)
+    publisher = Publisher(services.engine, services.accounts, clock=services.clock, policy=PublisherPolicy())
+    worker = PublishWorker(publisher, WorkerOptions(poll_s=0.02, max_sleep_s=0.5))
+    await worker.start()
+    agents = default_agents(settings.configs_dir)
+    trends = _trend_source()
+    async with open_checkpointer(settings) as saver:
+        graph = build_autopilot_graph(
+            spec,
+            campaign_id=cid,
+            agents=agents,
+            voice=voice,
+            voice_embedder=embedder,
+            trends=trends,
+            media=assets,
+        ).compile(checkpointer=saver)
+        driver = _Driver(
+            spec=spec, campaign_id=cid, workspace_id=workspace_id, services=services, graph=graph
+        )
+        _drivers[cid] = driver
+        try:
+            await _drive(driver, worker, world, options)
+        finally:
+            _drivers.pop(cid, None)
+    return summarize(services, spec, cid, workspace_id)
+
+
+def _trend_source() -> Callable[[ToolContext], Awaitable[list[dict[str, Any]]]]:
+    from brandcrew.tools.builtin.listening import trending_topics
+
+    async def trends(ctx: ToolContext) -> list[dict[str, Any]]:
+        result = await trending_topics.ainvoke({"hours": 48, "limit": 5}, with_tool_context(ctx))
+        return list(result) if isinstance(result, list) else []
+
+    return trends
+
+
+async def _drive(
+    driver: _Driver, worker: PublishWorker, world: SandboxWorld | None, options: AutopilotOptions
+) -> None:
+    spec, cid, services = driver.spec, driver.campaign_id, driver.services
+    last_cycle = spec.cycles
+    if options.days is not None:
+        last_cycle = min(last_cycle, -(-options.days // spec.cycle_days))
+    ran = 0
+    while True:
+        with session_scope(services.engine) as session:
+            run = get_run(session, cid)
+            cycle, status = run.next_cycle, run.status
+        if status != "running":
+            return
+        if cycle >= last_cycle:
+            break
+        if options.stop_after_cycles is not None and ran >= options.stop_after_cycles:
+            return
+        start, end = spec.cycle_window(cycle)
+        await _wait_until(services, world, start)
+        with SetWorkflowID(f"autopilot-{cid}-{cycle}"):
+            outcome = await cycle_workflow(cid, cycle)
+        _report(options, driver, cycle, note=_note(outcome))
+        if outcome["paused"]:
+            with session_scope(services.engine) as session:
+                set_run_status(session, cid, "paused", outcome["paused"])
+            return
+        if not await _let_time_pass(driver, worker, world, start, end, options):
+            return
+        with session_scope(services.engine) as session:
+            run = get_run(session, cid)
+            if run.next_cycle == cycle:
+                run.next_cycle = cycle + 1
+                run.updated_at = utcnow()
+                session.add(run)
+        ran += 1
+    if last_cycle == spec.cycles:
+        _, end = spec.cycle_window(spec.cycles - 1)
+        if await _let_time_pass(driver, worker, world, end, end + SETTLE_AFTER_END, options):
+            with session_scope(services.engine) as session:
+                set_run_status(session, cid, "completed")
+    _report(options, driver, last_cycle, note="done")
+
+
+def _note(outcome: dict[str, Any]) -> str:
+    parts = [f"{outcome['scheduled']} scheduled"]
+    if outcome["review"]:
+        parts.append(f"{outcome['review']} for a person")
+    if outcome["held"]:
+        parts.append(f"held: {outcome['held']}")
+    if outcome["paused"]:
+        parts.append(f"paused: {outcome['paused']}")
+    return ", ".join(parts)
+
+
+async def _wait_until(services: Services, world: SandboxWorld | None, when: datetime) -> None:
+    if world is not None:
+        if world.now() < when:
+            await asyncio.to_thread(world.clock.set, when)
+        return
+    wait = (when - services.clock()).total_seconds()
+    if wait > 0:  # real time: sleep; the run row and outbox keep the state if the process dies meanwhile
+        await asyncio.sleep(wait)
+
+
+def _events(services: Services, workspace_id: str, start: datetime, end: datetime) -> list[datetime]:
+    with Session(services.engine) as session:
+        due = session.exec(
+            select(OutboxEntry.due_at).where(
+                OutboxEntry.workspace_id == workspace_id,
+                col(OutboxEntry.status).in_(["pending", "unknown"]),
+                col(OutboxEntry.due_at) < end,
+            )
+        ).all()
+    times = {max(as_utc(d) or start, start) for d in due}
+    t = start + MEASURE_EVERY
+    while t < end:
+        times.add(t)
+        t += MEASURE_EVERY
+    times.add(end)
+    return sorted(times)
+
+
+async def _let_time_pass(
+    driver: _Driver,
+    worker: PublishWorker,
+    world: SandboxWorld | None,
+    start: datetime,
+    end: datetime,
+    options: AutopilotOptions,
+) -> bool:
+    """Publish what falls due and measure, until `end`; False when the run was paused meanwhile."""
+    services, cid = driver.services, driver.campaign_id
+    next_measure = start + MEASURE_EVERY
+    for when in _events(services, driver.workspace_id, max(start, services.clock()), end):
+        with Session(services.engine) as session:
+            if get_run(session, cid).status != "running":
+                return False
+        if when > services.clock():
+            await _wait_until(services, world, when)
+        await worker.drain(timeout_s=30.0)
+        for hook in options.hooks:
+            await hook(services, driver.workspace_id, services.clock())
+        if services.clock() >= next_measure or when >= end:
+            with session_scope(services.engine) as session:
+                await analytics.collect_metrics(
+                    session, services.accounts, workspace_id=driver.workspace_id, now=services.clock()
+                )
+            next_measure = services.clock() + MEASURE_EVERY
+    return True
+
+
+def _report(options: AutopilotOptions, driver: _Driver, cycle: int, *, note: str) -> None:
+    if options.on_progress is None:
+        return
+    with Session(driver.services.engine) as session:
+        counts = _counts(session, driver.workspace_id, driver.campaign_id)
+        status = get_run(session, driver.campaign_id).status
+    options.on_progress(
+        Progress(
+            campaign_id=driver.campaign_id,
+            cycle=cycle,
+            cycles=driver.spec.cycles,
+            now=driver.services.clock(),
+            posts_published=counts.get("published", 0),
+            spend_usd=_spend(driver.campaign_id),
+            status=status,
+            note=note,
+        )
+    )
+
+
+def summarize(services: Services, spec: CampaignSpec, campaign_id: str, workspace_id: str) -> RunSummary:
+    """Where a run stands: cycles, posts by state, approvals waiting, spend against budget."""
+    from brandcrew.services.autopilot.records import pending_approvals
+
+    with Session(services.engine) as session:
+        run = get_run(session, campaign_id)
+        counts = _counts(session, workspace_id, campaign_id)
+        waiting = len(pending_approvals(session, workspace_id, campaign_id))
+    return RunSummary(
+        campaign_id=campaign_id,
+        workspace_id=workspace_id,
+        status=run.status,
+        paused_reason=run.paused_reason,
+        cycles_done=run.next_cycle,
+        cycles=run.cycles,
+        posts_published=counts.get("published", 0),
+        posts_failed=counts.get("failed", 0),
+        posts_open=sum(counts.get(s, 0) for s in ("pending", "publishing", "unknown")),
+        waiting_approval=waiting,
+        spend_usd=_spend(campaign_id),
+        budget_usd=spec.budget_usd,
+    )
+
+
+__all__ = [
+    "AutopilotOptions",
+    "Progress",
+    "RunSummary",
+    "campaign_id_for",
+    "cycle_workflow",
+    "run_autopilot",
+    "summarize",
+]
+
+
+async def decide_approval(
+    approval_id: str,
+    action: str,
+    *,
+    text: str | None = None,
+    reason: str | None = None,
+    user: str | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Record a person's decision on an autopilot item; when a cycle has none pending, resume it."""
+    from langgraph.types import Command
+
+    from brandcrew.errors import UserError
+    from brandcrew.services.accounts import default_accounts_service
+    from brandcrew.store.crypto import load_cipher
+    from brandcrew.store.engine import get_engine
+    from brandcrew.store.tables import Approval
+
+    if action not in ("approve", "edit", "reject"):
+        raise UserError(f"unknown decision {action!r}; use approve, edit or reject")
+    if action == "edit" and not (text and text.strip()):
+        raise UserError("an edit needs the new text (--text)")
+    settings = settings or get_settings()
+    engine = get_engine(settings)
+    with session_scope(engine) as session:
+        approval = session.get(Approval, approval_id)
+        if approval is None or not (approval.thread_id or "").startswith("autopilot:"):
+            raise UserError(f"no autopilot approval {approval_id!r} (see `brandcrew autopilot approve list`)")
+        if approval.status != "pending":
+            raise UserError(f"approval {approval_id} was already decided ({approval.status})")
+        approval.status = "rejected" if action == "reject" else "approved"
+        approval.decided_by, approval.decided_at = user or "cli", utcnow()
+        approval.comments = [
+            *approval.comments,
+            {"action": action, "text": text, "reason": reason, "by": user},
+        ]
+        if reason:
+            approval.reason = f"{approval.reason or ''}; decision: {reason}".strip("; ")
+        session.add(approval)
+        thread = approval.thread_id or ""
+        siblings = session.exec(select(Approval).where(Approval.thread_id == thread)).all()
+        left = sum(a.status == "pending" for a in siblings)
+        decisions = [
+            {"post_id": a.resource_id, **(a.comments[-1] if a.comments else {"action": "approve"})}
+            for a in siblings
+            if a.status != "pending"
+        ]
+        campaign_id, cycle = thread.split(":")[1], int(thread.split(":")[2])
+        run = get_run(session, campaign_id)
+        spec = CampaignSpec.model_validate(run.spec)
+        world_id, workspace_id = run.world_id, run.workspace_id
+    if left:
+        return {"approval": approval_id, "decision": action, "resumed": False, "still_pending": left}
+    accounts = default_accounts_service(engine, load_cipher(settings.data_dir))
+    world = SandboxWorld.load(engine, world_id) if world_id else None
+    services = Services.from_settings(
+        settings, engine=engine, accounts=accounts, clock=world.now if world is not None else utcnow
+    )
+    async with open_checkpointer(settings) as saver:
+        graph = build_autopilot_graph(
+            spec, campaign_id=campaign_id, agents=default_agents(settings.configs_dir)
+        ).compile(checkpointer=saver)
+        driver = _Driver(
+            spec=spec, campaign_id=campaign_id, workspace_id=workspace_id, services=services, graph=graph
+        )
+        with llm_context(workspace_id=workspace_id, campaign_id=campaign_id, run_id=campaign_id):
+            await graph.ainvoke(Command(resume=decisions), driver.config(cycle), durability="sync")
+        values = (await graph.aget_state(driver.config(cycle))).values
+    return {
+        "approval": approval_id,
+        "decision": action,
+        "resumed": True,
+        "scheduled": len(values.get("scheduled") or []),
+    }

@@ -1,0 +1,174 @@
+"""Reading and writing autopilot runs, cycles and their posts (every write is idempotent)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from brandcrew.errors import UserError
+from brandcrew.services import audit
+from brandcrew.services.autopilot.spec import CampaignSpec
+from brandcrew.services.workspaces import slugify
+from brandcrew.store.tables import Approval, Campaign, Post, utcnow
+from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
+
+
+def campaign_id_for(spec: CampaignSpec) -> str:
+    """A stable id for a campaign file's campaign: the same file resumes the same run."""
+    return f"ap-{slugify(spec.workspace)}-{slugify(spec.name)}"[:64]
+
+
+def stable_id(*parts: object) -> str:
+    """A deterministic id from parts (so a re-run node writes the same row, not a new one)."""
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def get_run(session: Session, campaign_id: str) -> AutopilotRun:
+    """The run of a campaign; UserError when there is none."""
+    run = session.get(AutopilotRun, campaign_id)
+    if run is None:
+        known = ", ".join(r.campaign_id for r in session.exec(select(AutopilotRun)).all()) or "none"
+        raise UserError(f"no autopilot run {campaign_id!r}; runs: {known}")
+    return run
+
+
+def ensure_run(
+    session: Session, spec: CampaignSpec, *, workspace_id: str, source: str, simulated: bool
+) -> AutopilotRun:
+    """The campaign's run and campaign row, created on first start and kept on every restart."""
+    cid = campaign_id_for(spec)
+    run = session.get(AutopilotRun, cid)
+    if run is None:
+        run = AutopilotRun(
+            campaign_id=cid,
+            workspace_id=workspace_id,
+            spec=spec.model_dump(mode="json"),
+            source=source,
+            cycles=spec.cycles,
+            simulated=simulated,
+        )
+        session.add(run)
+    if session.get(Campaign, cid) is None:
+        start, _ = spec.cycle_window(0)
+        _, end = spec.cycle_window(spec.cycles - 1)
+        session.add(
+            Campaign(
+                id=cid,
+                workspace_id=workspace_id,
+                name=spec.name,
+                description=spec.description,
+                start_date=start,
+                end_date=end,
+                goals=[g.model_dump() | {"current": 0.0} for g in spec.goals],
+                budget_usd=str(spec.budget_usd),
+                tags=["autopilot"],
+                status="active",
+            )
+        )
+        audit.record(
+            session,
+            workspace_id=workspace_id,
+            actor="autopilot",
+            action="create",
+            resource="campaign",
+            resource_id=cid,
+            changes={"source": source, "budget_usd": str(spec.budget_usd)},
+        )
+    session.flush()
+    return run
+
+
+def set_run_status(
+    session: Session, campaign_id: str, status: str, reason: str | None = None
+) -> AutopilotRun:
+    """Pause, resume or complete a run (the campaign row follows), audited."""
+    run = get_run(session, campaign_id)
+    if run.status == status and run.paused_reason == reason:
+        return run
+    run.status, run.paused_reason, run.updated_at = status, reason, utcnow()
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is not None:
+        campaign.status = {"running": "active", "paused": "paused", "completed": "completed"}[status]
+        campaign.paused_reason = (reason or "")[:500] or None
+        session.add(campaign)
+    session.add(run)
+    audit.record(
+        session,
+        workspace_id=run.workspace_id,
+        actor="autopilot",
+        action=status,
+        resource="campaign",
+        resource_id=campaign_id,
+        changes={"reason": reason},
+    )
+    session.flush()
+    return run
+
+
+def save_cycle(session: Session, campaign_id: str, cycle: int, **values: Any) -> AutopilotCycle:
+    """Create or update a cycle's record."""
+    row = session.get(AutopilotCycle, (campaign_id, cycle))
+    if row is None:
+        row = AutopilotCycle(campaign_id=campaign_id, cycle=cycle, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def cycles_of(session: Session, campaign_id: str) -> list[AutopilotCycle]:
+    """A run's cycles in order."""
+    return list(
+        session.exec(
+            select(AutopilotCycle)
+            .where(AutopilotCycle.campaign_id == campaign_id)
+            .order_by(col(AutopilotCycle.cycle))
+        ).all()
+    )
+
+
+def campaign_posts(session: Session, campaign_id: str) -> list[Post]:
+    """Every post the autopilot made for a campaign."""
+    return list(session.exec(select(Post).where(Post.campaign_id == campaign_id)).all())
+
+
+def pending_approvals(session: Session, workspace_id: str, campaign_id: str | None = None) -> list[Approval]:
+    """Autopilot items waiting for a person."""
+    stmt = select(Approval).where(
+        Approval.workspace_id == workspace_id,
+        Approval.status == "pending",
+        col(Approval.thread_id).like("autopilot:%"),
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(col(Approval.thread_id).like(f"autopilot:{campaign_id}:%"))
+    return list(session.exec(stmt.order_by(col(Approval.created_at))).all())
+
+
+def request_approval(
+    session: Session, *, workspace_id: str, post_id: str, thread_id: str, reasons: list[str], now: datetime
+) -> Approval:
+    """A pending approval for an autopilot post (one per post, however often the node re-runs)."""
+    approval_id = stable_id("approval", post_id)
+    existing = session.get(Approval, approval_id)
+    if existing is not None:
+        return existing
+    approval = Approval(
+        id=approval_id,
+        workspace_id=workspace_id,
+        resource="post",
+        resource_id=post_id,
+        status="pending",
+        requested_by="autopilot",
+        reason="; ".join(reasons),
+        thread_id=thread_id,
+        created_at=now,
+    )
+    session.add(approval)
+    session.flush()
+    return approval
