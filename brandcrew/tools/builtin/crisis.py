@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from brandcrew.services import audit
-from brandcrew.store.tables import Alert, Approval
+from brandcrew.services import alerts
+from brandcrew.store.tables import Alert
 from brandcrew.tools.builtin._session import session_for
 from brandcrew.tools.context import ToolContext
 from brandcrew.tools.decorator import tool
@@ -39,23 +39,12 @@ def crisis_alerts(ctx: ToolContext, include_resolved: bool = False) -> list[dict
 def holding_statement(ctx: ToolContext, statement: str, alert_id: str | None = None) -> dict[str, Any]:
     """Save a holding statement for a person to approve (it is never posted without approval)."""
     with session_for(ctx) as session:
-        approval = Approval(
-            workspace_id=ctx.workspace_id,
-            resource="statement",
-            resource_id=alert_id or "none",
-            requested_by=ctx.agent,
-            comments=[{"author": ctx.agent or "agent", "text": statement}],
-            thread_id=ctx.thread_id,
-        )
-        session.add(approval)
-        session.flush()
-        audit.record(
+        approval = alerts.propose_statement(
             session,
             workspace_id=ctx.workspace_id,
-            actor="agent",
-            action="propose_statement",
-            resource="approval",
-            resource_id=approval.id,
-            changes={"statement": statement},
+            alert_id=alert_id,
+            statement=statement,
+            requested_by=ctx.agent,
+            thread_id=ctx.thread_id,
         )
         return {"approval_id": approval.id, "status": "pending", "statement": statement}
