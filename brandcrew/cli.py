@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from brandcrew._alerts_cli import alerts_app
 from brandcrew._autopilot_cli import autopilot_app
 from brandcrew.errors import BrandcrewError
 
@@ -35,6 +36,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(agents_app, name="agents")
 app.add_typer(tools_app, name="tools")
 app.add_typer(autopilot_app, name="autopilot")
+app.add_typer(alerts_app, name="alerts")
 
 # Wide enough for the cost tables when output is piped (rich assumes 80 columns then).
 console = Console(width=None if sys.stdout.isatty() else 130)
