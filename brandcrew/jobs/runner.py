@@ -1,4 +1,5 @@
-"""Running a worker process: settings -> engine, accounts, publisher, DBOS, dispatcher loop."""
+"""Running a worker process: settings -> engine, accounts, publisher, DBOS, dispatcher loop, and the
+listening schedule."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 from typing import Any
 
 from brandcrew.jobs._dbos import launch_dbos, shutdown_dbos
+from brandcrew.jobs.listening import SCHEDULE as LISTENING_SCHEDULE
+from brandcrew.jobs.listening import ListeningJob
 from brandcrew.jobs.publisher import Publisher, PublisherPolicy
 from brandcrew.jobs.worker import PublishWorker, WorkerOptions
 from brandcrew.services.accounts import default_accounts_service
@@ -27,17 +30,22 @@ async def run_worker(
     policy: PublisherPolicy | None = None,
     max_sleep_s: float = 60.0,
     stop: asyncio.Event | None = None,
+    listening_schedule: str | None = LISTENING_SCHEDULE,
 ) -> None:
-    """Publish until `stop` is set or the process gets SIGTERM/SIGINT."""
+    """Publish (and poll listening queries on `listening_schedule`, None: not in this worker) until
+    `stop` is set or the process gets SIGTERM/SIGINT."""
     settings = get_settings()
     engine = get_engine(settings)
-    accounts = default_accounts_service(engine, load_cipher(settings.data_dir))
+    cipher = load_cipher(settings.data_dir)
+    accounts = default_accounts_service(engine, cipher)
     publisher = Publisher(engine, accounts, policy=policy or PublisherPolicy(), worker_id=executor_id)
     launch_dbos(settings=settings, executor_id=executor_id)
     worker = PublishWorker(
         publisher, WorkerOptions(poll_s=poll_s, concurrency=concurrency, max_sleep_s=max_sleep_s)
     )
     await worker.start()
+    if listening_schedule:
+        await ListeningJob(engine, accounts, cipher, schedule=listening_schedule).start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
