@@ -276,6 +276,10 @@ async def run_autopilot(
         _prepare, spec, str(path), settings, options
     )
     voice, embedder = await asyncio.to_thread(_voice, spec)
+    # Money reserved by a process that died mid-call is spendable again once its reservation expires.
+    released = await asyncio.to_thread(get_runtime().budgets.release_expired)
+    if released:
+        log.warning("released %d expired budget reservations", released)
     launch_dbos(settings=settings, executor_id=options.executor_id)
     publisher = Publisher(services.engine, services.accounts, clock=services.clock, policy=PublisherPolicy())
     worker = PublishWorker(publisher, WorkerOptions(poll_s=0.02, max_sleep_s=0.5))
