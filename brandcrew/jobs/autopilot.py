@@ -99,6 +99,7 @@ class _Driver:
     policy: ToolPolicy = field(
         default_factory=lambda: ToolPolicy(allowed_scopes=frozenset({"read", "write"}))
     )
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def config(self, cycle: int) -> Any:
         thread = f"autopilot:{self.campaign_id}:{cycle}"
@@ -113,22 +114,25 @@ class _Driver:
         return with_tool_context(ctx, {"configurable": {"thread_id": thread}})
 
     async def run_cycle(self, cycle: int) -> dict[str, Any]:
-        """Run (or resume, or just report) one cycle's graph."""
-        config = self.config(cycle)
-        snapshot = await self.graph.aget_state(config)
-        if snapshot.values and not snapshot.next:
-            return _outcome(snapshot.values, waiting=False)
-        if snapshot.values and any(t.interrupts for t in snapshot.tasks):
-            return _outcome(snapshot.values, waiting=True)
-        inputs: dict[str, Any] | None = None
-        if not snapshot.values:
-            inputs = {"cycle": cycle, "tuning": self._previous_tuning(cycle)}
-        with llm_context(
-            workspace_id=self.workspace_id, campaign_id=self.campaign_id, run_id=self.campaign_id
-        ):
-            await self.graph.ainvoke(inputs, config, durability="sync")
-        snapshot = await self.graph.aget_state(config)
-        return _outcome(snapshot.values, waiting=bool(snapshot.next))
+        """Run (or resume, or just report) one cycle's graph, to its end or to a person's review."""
+        # One runner per thread at a time: DBOS may recover a cycle while this process also asks
+        # for it; two runs on one LangGraph thread would fork its checkpoints.
+        async with self._lock:
+            config = self.config(cycle)
+            for _ in range(10):
+                snapshot = await self.graph.aget_state(config)
+                if snapshot.values and not snapshot.next:
+                    return _outcome(snapshot.values, waiting=False)
+                if snapshot.values and any(t.interrupts for t in snapshot.tasks):
+                    return _outcome(snapshot.values, waiting=True)
+                inputs: dict[str, Any] | None = None
+                if not snapshot.values:
+                    inputs = {"cycle": cycle, "tuning": self._previous_tuning(cycle)}
+                with llm_context(
+                    workspace_id=self.workspace_id, campaign_id=self.campaign_id, run_id=self.campaign_id
+                ):
+                    await self.graph.ainvoke(inputs, config, durability="sync")
+            raise RuntimeError(f"cycle {cycle} of {self.campaign_id} did not finish after 10 resumes")
 
     def _previous_tuning(self, cycle: int) -> dict[str, Any] | None:
         if cycle == 0:
@@ -153,10 +157,14 @@ _drivers: dict[str, _Driver] = {}
 
 @DBOS.step(name="brandcrew.autopilot.run_cycle")
 async def _cycle_step(campaign_id: str, cycle: int) -> dict[str, Any]:
-    driver = _drivers.get(campaign_id)
-    if driver is None:
-        raise RuntimeError(f"campaign {campaign_id} is not being driven by this process")
-    return await driver.run_cycle(cycle)
+    # DBOS recovers a crashed process's cycle as soon as it launches, which can be before this
+    # process has opened the campaign again: wait for it rather than fail the recovered cycle.
+    for _ in range(1200):
+        driver = _drivers.get(campaign_id)
+        if driver is not None:
+            return await driver.run_cycle(cycle)
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"campaign {campaign_id} is not being driven by this process")
 
 
 @DBOS.workflow(name="brandcrew.autopilot.cycle")

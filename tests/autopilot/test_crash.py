@@ -1,0 +1,74 @@
+"""The autopilot killed with SIGKILL at 20 random moments of a simulated campaign: after each restart it
+resumes; at the end no duplicate and no lost post, the ledger sums to the spend, the budget holds."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from brandcrew.services.autopilot.records import campaign_id_for
+from brandcrew.services.autopilot.report import integrity
+from brandcrew.services.autopilot.spec import load_campaign
+from brandcrew.store.engine import make_engine
+from brandcrew.store.tables import BudgetCounter, LlmCall, OutboxEntry, Post
+from brandcrew.store.tables.autopilot import AutopilotRun
+from tests.utils.autopilot import REPO, campaign_file
+
+KILLS = 20
+BUDGET = Decimal("0.05")
+
+
+def _start(env: dict[str, str], path: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "tests.utils.autopilot_child", str(path)]
+    return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_autopilot_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    path = campaign_file(tmp_path, days=4, budget_usd=str(BUDGET))
+    env = {
+        **os.environ,
+        "BRANDCREW_DATA_DIR": str(data),
+        "BRANDCREW_RESERVATION_TTL_S": "1",
+        "PYTHONPATH": str(REPO),
+    }
+    rng = random.Random(20261126)
+    killed_mid_run = 0
+    for _ in range(KILLS):
+        proc = _start(env, path)
+        time.sleep(rng.uniform(2.5, 9.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed_mid_run += 1
+        proc.wait(timeout=30)
+    final = _start(env, path)
+    _out, err = final.communicate(timeout=600)
+    assert final.returncode == 0, err.decode()[-3000:]
+    assert killed_mid_run >= KILLS // 2  # most kills landed while the campaign was running
+
+    spec = load_campaign(path)
+    cid = campaign_id_for(spec)
+    engine = make_engine(f"sqlite:///{data / 'brandcrew.db'}")
+    with Session(engine) as session:
+        run = session.get(AutopilotRun, cid)
+        rows = session.exec(select(OutboxEntry)).all()
+        posts = session.exec(select(Post).where(Post.campaign_id == cid)).all()
+        calls = session.exec(select(LlmCall).where(LlmCall.campaign_id == cid)).all()
+        counter = session.exec(select(BudgetCounter).where(col(BudgetCounter.key) == f"campaign:{cid}")).one()
+    assert run is not None and run.status == "completed" and run.next_cycle == 4
+    verdict = integrity(engine, run.workspace_id, cid)
+    assert verdict.duplicates == 0 and verdict.lost == 0 and verdict.open == 0
+    assert verdict.published == len(rows) == 12  # every planned slot: 2 X + 1 Instagram a day, 4 days
+    assert len(posts) == 12 and len({(p.ai_metadata or {})["slot"] for p in posts}) == 12
+    spent = sum(c.cost_nanousd or 0 for c in calls)
+    assert spent > 0 and counter.spent_nanousd == spent  # the ledger sums to the spend
+    assert counter.reserved_nanousd == 0
+    assert Decimal(spent) / Decimal(10**9) <= BUDGET  # never over budget
