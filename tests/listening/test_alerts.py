@@ -221,3 +221,19 @@ async def test_draft_failures_are_retried_on_the_next_round(sqlite_engine: Any, 
     monkeypatch.setattr(job, "draft_statement", real)
     later = await lw.round()
     assert len(later.statements) == 1 and len(_statements(lw)) == 1
+
+
+async def test_an_alert_recorded_by_a_concurrent_poller_is_not_an_error(
+    sqlite_engine: Any, monkeypatch: Any
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from brandcrew.services.listening import polling
+
+    def raced(*args: Any, **kwargs: Any) -> Any:
+        raise IntegrityError("INSERT INTO alerts", {}, Exception("UNIQUE constraint failed: alerts.id"))
+
+    lw = make_listening_world(sqlite_engine, alert_config=CRISIS_ONLY)
+    monkeypatch.setattr(polling, "record_alert", raced)
+    assert await _spike(lw) == []
+    assert lw.alerts() == [] and _statements(lw) == []

@@ -146,7 +146,7 @@ def notification_for(alert: Alert, *, brand_name: str) -> Notification:
     if alert.paused_publishing:
         lines.append(
             f"Publishing is paused for {brand_name} until someone acknowledges or resolves this alert "
-            f"(brandcrew alerts ack {alert.id}). A holding statement is drafted for approval."
+            f"(brandcrew alerts ack {alert.id}). The crisis agent drafts a holding statement for approval."
         )
     facts = {"Query": query, "Severity": alert.severity, "Status": alert.status}
     if start and end:

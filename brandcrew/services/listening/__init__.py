@@ -1,4 +1,4 @@
-"""Social listening: boolean queries, sentiment analyzers, trends and crisis detection."""
+"""Social listening: boolean queries, sentiment analyzers, trends, crisis detection and polling."""
 
 from brandcrew.services.listening.crisis import (
     AlertKind,
@@ -10,6 +10,12 @@ from brandcrew.services.listening.crisis import (
     CrisisMonitor,
     MentionBucketer,
     detect_series,
+)
+from brandcrew.services.listening.polling import (
+    ListeningOptions,
+    PollReport,
+    QueryPoll,
+    poll_workspace,
 )
 from brandcrew.services.listening.query import (
     QueryFilter,
@@ -40,9 +46,12 @@ __all__ = (
     "CrisisDetector",
     "CrisisMonitor",
     "LexiconAnalyzer",
+    "ListeningOptions",
     "MentionBucketer",
     "MiniLMHeadAnalyzer",
+    "PollReport",
     "QueryFilter",
+    "QueryPoll",
     "QuerySyntaxError",
     "SentimentAnalyzer",
     "SentimentResult",
@@ -54,4 +63,5 @@ __all__ = (
     "detect_series",
     "find_trends",
     "parse_query",
+    "poll_workspace",
 )

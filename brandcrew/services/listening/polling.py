@@ -5,7 +5,8 @@ One poll of a workspace, for each active query:
 1. **fetch** mentions since the query's last poll (less a small overlap, so late arrivals are not
    missed; the first poll reaches back `backfill_hours`) from every connected account on the
    query's platforms, asking the platform for a broad search built from the query's positive terms;
-2. **match** them exactly with the boolean query, platforms and languages;
+2. **match** them exactly with the boolean query, platforms and languages (a query's sentiment
+   filter narrows what it shows, not what the detector sees, as in `ListeningPipeline`);
 3. **deduplicate** by (platform, remote id): a mention already stored is neither scored nor stored
    again, it is only linked to the query;
 4. **score** the new ones' sentiment in batches and **store** them with author, reach, engagement
@@ -34,13 +35,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from brandcrew.connectors.base import RemoteMention
 from brandcrew.connectors.errors import AuthExpired, ConnectorError
 from brandcrew.services import mentions as mention_store
 from brandcrew.services.accounts import AccountsService
-from brandcrew.services.alerts import record_alert
+from brandcrew.services.alerts import alert_id_for, record_alert
 from brandcrew.services.listening.crisis import CrisisAlert, CrisisConfig, CrisisDetector, MentionBucketer
 from brandcrew.services.listening.query import (
     And,
@@ -57,6 +59,7 @@ from brandcrew.services.listening.sentiment import LexiconAnalyzer, SentimentAna
 from brandcrew.services.listening.trends import _STOPWORDS, extract_topics
 from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import (
+    Alert,
     ListeningMatch,
     ListeningQuery,
     Mention,
@@ -472,6 +475,11 @@ def _detect(
         recent = [a for a in alerts if as_utc(a.at) >= oldest]  # type: ignore[operator]
         out = []
         for alert in recent:
+            known = alert_id_for(
+                workspace_id=query.workspace_id, query_id=query.id, rule_key=_rule_key(alert), at=alert.at
+            )
+            if session.get(Alert, known) is not None:
+                continue  # raised by an earlier poll (or another process)
             window_end = alert.at + timedelta(minutes=config.bucket_minutes)
             rows = _history_rows(session, query.id, window_end - timedelta(hours=1), window_end)
             out.append((alert, _evidence(session, query, rows)))
@@ -542,22 +550,41 @@ def _raise(
     options: ListeningOptions,
     now: datetime,
 ) -> str | None:
-    rule_key = f"influencer:{alert.details.get('author')}" if alert.kind == "influencer" else alert.kind
-    with session_scope(engine) as session:
-        row = record_alert(
-            session,
-            workspace_id=query.workspace_id,
-            query_id=query.id,
-            query_name=query.name,
-            kind=alert.kind,
-            rule_key=rule_key,
-            severity=alert.severity,
-            reason=alert.reason,
-            details={**alert.details, **evidence},
-            window_start=alert.at,
-            window_end=alert.at + timedelta(minutes=config.bucket_minutes),
-            cooldown=timedelta(minutes=config.cooldown_minutes),
-            pause=alert.kind in options.pause_on,
-            now=now,
-        )
-        return row.id if row is not None else None
+    try:
+        with session_scope(engine) as session:
+            row = _record(session, query, alert, evidence, config, options, now)
+            return row.id if row is not None else None
+    except IntegrityError:
+        return None  # another poller recorded the same alert a moment ago
+
+
+def _rule_key(alert: CrisisAlert) -> str:
+    """What a rule's cooldown is kept by: its kind, per author for influencers."""
+    return f"influencer:{alert.details.get('author')}" if alert.kind == "influencer" else alert.kind
+
+
+def _record(
+    session: Session,
+    query: ListeningQuery,
+    alert: CrisisAlert,
+    evidence: dict[str, Any],
+    config: CrisisConfig,
+    options: ListeningOptions,
+    now: datetime,
+) -> Alert | None:
+    return record_alert(
+        session,
+        workspace_id=query.workspace_id,
+        query_id=query.id,
+        query_name=query.name,
+        kind=alert.kind,
+        rule_key=_rule_key(alert),
+        severity=alert.severity,
+        reason=alert.reason,
+        details={**alert.details, **evidence},
+        window_start=alert.at,
+        window_end=alert.at + timedelta(minutes=config.bucket_minutes),
+        cooldown=timedelta(minutes=config.cooldown_minutes),
+        pause=alert.kind in options.pause_on,
+        now=now,
+    )
