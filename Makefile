@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	rm -f $(VENV)/.installed-* && touch $@
 
+# The demo campaign, 14 simulated days on the sandbox, in a fresh data dir each time.
 demo: venv
-	$(BIN)/brandcrew demo
+	rm -rf .brandcrew/demo
+	BRANDCREW_DATA_DIR=.brandcrew/demo $(BIN)/brandcrew autopilot run configs/campaigns/demo.yaml --simulate-days 14
 
 lint: venv
 	$(BIN)/ruff check .

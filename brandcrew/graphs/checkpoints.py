@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -18,7 +19,7 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         async with AsyncPostgresSaver.from_conn_string(url.replace("+psycopg", "")) as saver:
-            await saver.setup()
+            await _setup(saver)
             yield saver
         return
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -26,3 +27,19 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(settings.data_dir / "checkpoints.sqlite")) as saver:
         yield saver
+
+
+async def _setup(saver: Any) -> None:
+    import asyncio
+
+    import psycopg
+
+    # Two processes starting together both run the saver's migrations; the loser retries.
+    for attempt in range(5):
+        try:
+            await saver.setup()
+            return
+        except psycopg.errors.DatabaseError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))

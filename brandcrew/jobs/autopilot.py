@@ -12,6 +12,7 @@ in the database (the run row, the sandbox clock, the outbox), so a restart conti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -261,6 +262,21 @@ def _prepare(
     return services, cid, brand.workspace_id, world, assets
 
 
+def _prepare_retrying(
+    spec: CampaignSpec, source: str, settings: Settings, options: AutopilotOptions
+) -> tuple[Services, str, str, SandboxWorld | None, list[str]]:
+    from sqlalchemy.exc import IntegrityError
+
+    # Workers of one campaign starting together race to create the same rows; the loser re-reads.
+    for attempt in range(3):
+        try:
+            return _prepare(spec, source, settings, options)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _voice(spec: CampaignSpec) -> tuple[Any, Any]:
     if spec.voice is None or len(spec.voice.good) < 2:
         return None, None
@@ -281,7 +297,7 @@ async def run_autopilot(
     options = options or AutopilotOptions()
     spec = load_campaign(path)
     services, cid, workspace_id, world, assets = await asyncio.to_thread(
-        _prepare, spec, str(path), settings, options
+        _prepare_retrying, spec, str(path), settings, options
     )
     voice, embedder = await asyncio.to_thread(_voice, spec)
     # Money reserved by a process that died mid-call is spendable again once its reservation expires.
@@ -383,7 +399,9 @@ def _note(outcome: dict[str, Any]) -> str:
 async def _wait_until(services: Services, world: SandboxWorld | None, when: datetime) -> None:
     if world is not None:
         if world.now() < when:
-            await asyncio.to_thread(world.clock.set, when)
+            # ValueError: another worker of this campaign moved the clock past `when` meanwhile.
+            with contextlib.suppress(ValueError):
+                await asyncio.to_thread(world.clock.set, when)
         return
     wait = (when - services.clock()).total_seconds()
     if wait > 0:  # real time: sleep; the run row and outbox keep the state if the process dies meanwhile

@@ -11,7 +11,9 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from brandcrew.services.autopilot.records import campaign_id_for
@@ -26,9 +28,9 @@ KILLS = 20
 BUDGET = Decimal("0.05")
 
 
-def _start(env: dict[str, str], path: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "tests.utils.autopilot_child", str(path)]
-    return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _start(env: dict[str, str], path: Path, executor: str = "local") -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "tests.utils.autopilot_child", str(path), executor]
+    return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def test_autopilot_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
@@ -53,10 +55,12 @@ def test_autopilot_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     _out, err = final.communicate(timeout=600)
     assert final.returncode == 0, err.decode()[-3000:]
     assert killed_mid_run >= KILLS // 2  # most kills landed while the campaign was running
+    _check_outcome(make_engine(f"sqlite:///{data / 'brandcrew.db'}"), path)
 
+
+def _check_outcome(engine: Any, path: Path) -> None:
     spec = load_campaign(path)
     cid = campaign_id_for(spec)
-    engine = make_engine(f"sqlite:///{data / 'brandcrew.db'}")
     with Session(engine) as session:
         run = session.get(AutopilotRun, cid)
         rows = session.exec(select(OutboxEntry)).all()
@@ -72,3 +76,44 @@ def test_autopilot_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     assert spent > 0 and counter.spent_nanousd == spent  # the ledger sums to the spend
     assert counter.reserved_nanousd == 0
     assert Decimal(spent) / Decimal(10**9) <= BUDGET  # never over budget
+
+
+@pytest.mark.postgres
+def test_two_autopilot_workers_on_postgres_killed_20_times(tmp_path: Path, postgres_engine: Any) -> None:
+    """Two processes drive the same campaign on PostgreSQL; one or the other is killed 20 times."""
+    schema = postgres_engine.url.query["options"].split("=")[-1]
+    url = postgres_engine.url.render_as_string(hide_password=False)
+    path = campaign_file(tmp_path, days=4, budget_usd=str(BUDGET))
+    env = {
+        **os.environ,
+        "BRANDCREW_DATA_DIR": str(tmp_path / "data"),
+        "BRANDCREW_RESERVATION_TTL_S": "1",
+        "DATABASE_URL": url,
+        "BRANDCREW_DBOS_SCHEMA": f"dbos_{schema}",
+        "PYTHONPATH": str(REPO),
+    }
+    rng = random.Random(4)
+    workers = ["w1", "w2"]
+    procs = {w: _start(env, path, w) for w in workers}
+    try:
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(1.0, 5.0))
+            victim = rng.choice(workers)
+            if procs[victim].poll() is None:
+                procs[victim].send_signal(signal.SIGKILL)
+            procs[victim].wait(timeout=30)
+            procs[victim] = _start(env, path, victim)
+        for w, p in procs.items():
+            _out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, f"{w}: {err.decode()[-3000:]}"
+        _check_outcome(postgres_engine, path)
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+        import psycopg
+
+        from tests.conftest import POSTGRES_URL
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "dbos_{schema}" CASCADE')
