@@ -13,7 +13,7 @@ from brandcrew.jobs.publisher import Publisher
 from brandcrew.services import alerts
 from brandcrew.services.errors import Conflict, NotFound
 from brandcrew.services.workspaces import set_publishing_pause
-from brandcrew.store.tables import Alert, Approval, AuditLog, Workspace
+from brandcrew.store.tables import Alert, Approval, AuditLog, ListeningMatch, Mention, Workspace
 from tests.utils.listening import ListeningWorld, make_listening_world
 from tests.utils.sandbox import queue_posts
 
@@ -237,3 +237,19 @@ async def test_an_alert_recorded_by_a_concurrent_poller_is_not_an_error(
     monkeypatch.setattr(polling, "record_alert", raced)
     assert await _spike(lw) == []
     assert lw.alerts() == [] and _statements(lw) == []
+
+
+@pytest.mark.postgres
+async def test_on_postgres_a_spike_raises_one_alert_once_and_ack_lifts_the_pause(
+    postgres_engine: Any,
+) -> None:
+    lw = make_listening_world(postgres_engine, alert_config=CRISIS_ONLY)
+    await _spike(lw)
+    again = await lw.round()
+    assert lw.count(Mention) == lw.count(ListeningMatch) and again.poll.stored == 0
+    (alert,) = lw.alerts()
+    assert alert.kind == "crisis" and _pause(lw) is not None and len(_statements(lw)) == 1
+    with Session(postgres_engine, expire_on_commit=False) as session:
+        alerts.acknowledge_alert(session, alert_id=alert.id)
+        session.commit()
+    assert _pause(lw) is None
