@@ -74,7 +74,7 @@ class MediaStore:
         url = (
             f"{self.public_base_url.rstrip('/')}/{workspace_id}/{path.name}"
             if self.public_base_url
-            else path.as_uri()
+            else path.resolve().as_uri()
         )
         asset = MediaAsset(
             workspace_id=workspace_id,
