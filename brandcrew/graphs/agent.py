@@ -11,12 +11,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.store.base import BaseStore
+from sqlmodel import Session
 
 from brandcrew.agents.spec import AgentSpec
 from brandcrew.errors import BudgetExceeded
 from brandcrew.llm.chat import ChatBrandcrew, response_text
 from brandcrew.services.workspaces import brand_of
-from brandcrew.store.engine import session_scope
 from brandcrew.tools.context import ToolContext, context_from_config
 
 
@@ -35,7 +35,7 @@ class AgentState(TypedDict, total=False):
 
 def brand_values(ctx: ToolContext) -> dict[str, Any]:
     """Values for agent prompt templates, from the workspace's brand profile."""
-    with session_scope(ctx.services.engine) as session:
+    with Session(ctx.services.engine) as session:  # a read: no write lock, nothing to commit
         brand = brand_of(session, ctx.workspace_id)
     return {
         "brand_name": brand.name,
@@ -54,18 +54,20 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
 
         return build_runnable_graph(spec, runner_of(spec))
     base = (model or ChatBrandcrew()).with_context(agent=spec.name, step=spec.step)
+    with_tools = base.bind_tools(tools) if tools else base  # bound once, not per step
 
     async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         ctx = context_from_config(config)
         values = brand_values(ctx)
         brand = values.pop("brand")
         steps = state.get("steps", 0)
-        chat = base.model_copy(update={"metadata_hints": {"brand": brand.as_hints()}})
         system = SystemMessage(spec.render_prompt(values))
-        last_round = steps >= spec.max_steps - 1
-        runnable = chat if (last_round or not tools) else chat.bind_tools(tools)
+        runnable = base if steps >= spec.max_steps - 1 else with_tools
         try:
-            message = await runnable.ainvoke([system, *state.get("messages", [])], config)
+            # Hints go with the call: a model copy per step would cost LangChain a serialization.
+            message = await runnable.ainvoke(
+                [system, *state.get("messages", [])], config, metadata_hints={"brand": brand.as_hints()}
+            )
         except BudgetExceeded as exc:
             text = f"Paused: the budget is exhausted ({exc.scope}); nothing more was spent."
             return {"messages": [AIMessage(text)], "steps": steps + 1, "answer": text, "paused": str(exc)}

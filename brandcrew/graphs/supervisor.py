@@ -162,6 +162,9 @@ def build_supervisor(
     delegate_tools = delegate_tools_for(specs)
     system_prompt = supervisor_prompt(specs)
     supervisor_model = model.with_context(agent="supervisor", step="route")
+    # Bound once (converting tool schemas per call costs): the first round must delegate.
+    must_delegate = supervisor_model.bind_tools(delegate_tools, tool_choice="required")
+    may_delegate = supervisor_model.bind_tools(delegate_tools, tool_choice="auto")
 
     def route(state: SupervisorState) -> Command[Any]:
         request = _last_human(state)
@@ -195,7 +198,7 @@ def build_supervisor(
         scratch.extend(new_results)
         if rounds >= MAX_SUPERVISOR_ROUNDS or (rounds and not new_results):
             return Command(goto="finish", update={"scratch": new_results})
-        bound = supervisor_model.bind_tools(delegate_tools, tool_choice="required" if rounds == 0 else "auto")
+        bound = must_delegate if rounds == 0 else may_delegate
         conversation = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
         try:
             decision = await bound.ainvoke(
@@ -247,7 +250,7 @@ def build_supervisor(
         goto = "sequence" if step + 1 < len(plan) else "finish"
         return Command(goto=goto, update={**done, "step": step + 1})
 
-    def finish(state: SupervisorState) -> dict[str, Any]:
+    async def finish(state: SupervisorState) -> dict[str, Any]:  # async: no worker thread for this
         work = sorted(state.get("work", []), key=lambda w: w.get("order", 0))
         if len(work) == 1:
             text = work[0].get("answer", "")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from brandcrew.errors import BudgetExceeded
@@ -81,6 +81,25 @@ class BudgetStore(Protocol):
         ...
 
 
+# Statements built once: building and caching a statement per call costs more than running it.
+_HOLD = text(
+    "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd + :a "
+    "WHERE key = :k AND spent_nanousd + reserved_nanousd + :a <= limit_nanousd"
+)
+_COMMITTED = text("SELECT spent_nanousd + reserved_nanousd FROM budget_counters WHERE key = :k")
+_OPEN_RESERVATION = text(
+    "SELECT keys, amount_nanousd FROM budget_reservations WHERE id = :id AND status = 'reserved'"
+)
+_CLOSE_RESERVATION = text(
+    "UPDATE budget_reservations SET status = :s, actual_nanousd = :x WHERE id = :id AND status = 'reserved'"
+)
+_SPEND = text(
+    "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd - :a, "
+    "spent_nanousd = spent_nanousd + :x WHERE key = :k"
+)
+_EXPIRED = text("SELECT id FROM budget_reservations WHERE status = 'reserved' AND expires_at < :now")
+
+
 def _exceeded(key: str, limit: int, committed: int, amount: int) -> BudgetExceeded:
     return BudgetExceeded(
         f"budget {key} cannot fit ${from_nanos(amount):.6f}: "
@@ -98,46 +117,39 @@ class SqlBudgetStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         dialect = engine.dialect.name
-        self._insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        counters = BudgetCounter.__table__  # type: ignore[attr-defined]
+        new_counter = insert(counters).values(
+            key=bindparam("key"), limit_nanousd=bindparam("limit"), spent_nanousd=0, reserved_nanousd=0
+        )
+        self._upsert = new_counter.on_conflict_do_update(
+            index_elements=["key"], set_={"limit_nanousd": new_counter.excluded.limit_nanousd}
+        )
+        self._status = counters.select().where(counters.c.key.in_(bindparam("keys", expanding=True)))
 
     def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int, *, ttl_s: int) -> Reservation:
         """Hold `amount_nanos` on every scope, or on none and raise BudgetExceeded."""
         ordered = sorted(scopes, key=lambda s: s.key)  # one global lock order: no deadlocks on Postgres
         reservation = Reservation(id=new_id(), keys=tuple(s.key for s in ordered), amount_nanos=amount_nanos)
-        table = BudgetCounter.__table__  # type: ignore[attr-defined]
         with write_transaction(self.engine) as conn:
             for scope in ordered:
-                stmt = self._insert(table).values(
-                    key=scope.key, limit_nanousd=scope.limit_nanos, spent_nanousd=0, reserved_nanousd=0
-                )
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["key"], set_={"limit_nanousd": scope.limit_nanos}
-                )
-                conn.execute(stmt)
+                conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
                 # The check and the increment are one statement: nobody can slip in between.
-                held = conn.execute(
-                    text(
-                        "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd + :a "
-                        "WHERE key = :k AND spent_nanousd + reserved_nanousd + :a <= limit_nanousd"
-                    ),
-                    {"a": amount_nanos, "k": scope.key},
-                ).rowcount
+                held = conn.execute(_HOLD, {"a": amount_nanos, "k": scope.key}).rowcount
                 if held != 1:
-                    row = conn.execute(
-                        text("SELECT spent_nanousd + reserved_nanousd FROM budget_counters WHERE key = :k"),
-                        {"k": scope.key},
-                    ).one()
+                    row = conn.execute(_COMMITTED, {"k": scope.key}).one()
                     raise _exceeded(scope.key, scope.limit_nanos, int(row[0]), amount_nanos)
             now = datetime.now(UTC)
             conn.execute(
-                BudgetReservation.__table__.insert().values(  # type: ignore[attr-defined]
-                    id=reservation.id,
-                    keys=json.dumps(reservation.keys),
-                    amount_nanousd=amount_nanos,
-                    status="reserved",
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=ttl_s),
-                )
+                BudgetReservation.__table__.insert(),  # type: ignore[attr-defined]
+                {
+                    "id": reservation.id,
+                    "keys": json.dumps(reservation.keys),
+                    "amount_nanousd": amount_nanos,
+                    "status": "reserved",
+                    "created_at": now,
+                    "expires_at": now + timedelta(seconds=ttl_s),
+                },
             )
         return reservation
 
@@ -145,21 +157,12 @@ class SqlBudgetStore:
         self, reservation_id: str, actual_nanos: int | None, ledger_row: LlmCall | None = None
     ) -> bool:
         with write_transaction(self.engine) as conn:
-            row = conn.execute(
-                text(
-                    "SELECT keys, amount_nanousd FROM budget_reservations "
-                    "WHERE id = :id AND status = 'reserved'"
-                ),
-                {"id": reservation_id},
-            ).first()
+            row = conn.execute(_OPEN_RESERVATION, {"id": reservation_id}).first()
             if row is None:
                 return False
             keys, amount = json.loads(row[0]), int(row[1])
             closed = conn.execute(
-                text(
-                    "UPDATE budget_reservations SET status = :s, actual_nanousd = :x "
-                    "WHERE id = :id AND status = 'reserved'"
-                ),
+                _CLOSE_RESERVATION,
                 {
                     "s": "released" if actual_nanos is None else "settled",
                     "x": actual_nanos,
@@ -169,16 +172,10 @@ class SqlBudgetStore:
             if closed != 1:
                 return False
             for key in sorted(keys):
-                conn.execute(
-                    text(
-                        "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd - :a, "
-                        "spent_nanousd = spent_nanousd + :x WHERE key = :k"
-                    ),
-                    {"a": amount, "x": actual_nanos or 0, "k": key},
-                )
+                conn.execute(_SPEND, {"a": amount, "x": actual_nanos or 0, "k": key})
             if ledger_row is not None:
                 # Same transaction as the spend: the ledger always sums to what the budgets say.
-                conn.execute(LlmCall.__table__.insert().values(**ledger_row.model_dump()))  # type: ignore[attr-defined]
+                conn.execute(LlmCall.__table__.insert(), ledger_row.model_dump())  # type: ignore[attr-defined]
         return True
 
     def settle(
@@ -196,11 +193,7 @@ class SqlBudgetStore:
         if not keys:
             return []
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                BudgetCounter.__table__.select().where(  # type: ignore[attr-defined]
-                    BudgetCounter.__table__.c.key.in_(list(keys))  # type: ignore[attr-defined]
-                )
-            ).all()
+            rows = conn.execute(self._status, {"keys": list(keys)}).all()
         return [
             BudgetStatus(
                 key=r.key,
@@ -215,15 +208,7 @@ class SqlBudgetStore:
         """Release reservations left behind by dead processes; the number released."""
         now = now or datetime.now(UTC)
         with self.engine.connect() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    text(
-                        "SELECT id FROM budget_reservations WHERE status = 'reserved' AND expires_at < :now"
-                    ),
-                    {"now": now},
-                )
-            ]
+            ids = [r[0] for r in conn.execute(_EXPIRED, {"now": now})]
         return sum(1 for rid in ids if self._close(rid, None))
 
 

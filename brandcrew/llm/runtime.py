@@ -75,6 +75,16 @@ class CallResult:
     attempts: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Prepared:
+    """A request made ready for its model: the cache key, and a cache hit or the budget reserved."""
+
+    started: float
+    key: str | None
+    hit: CallResult | None = None
+    reservation: Reservation | None = None
+
+
 def _tightest(scopes: list[BudgetScope], store: BudgetStore) -> tuple[int | None, int | None]:
     if not scopes:
         return None, None
@@ -196,7 +206,8 @@ class LlmRuntime:
         opts = opts or CallOptions()
         if opts.max_output_tokens is not None:
             request = request.model_copy(update={"max_tokens": opts.max_output_tokens})
-        decision, scopes = await _off_loop(self.route, request, ctx, opts)
+        # Routing, the cache lookup and the reservation of the first candidate share one worker thread.
+        decision, scopes, first = await self._off_loop_reserving(self._route_and_prepare, request, ctx, opts)
         plan = [*decision.cascade, decision.chosen, *decision.fallbacks]
         attempts: list[str] = []
         last_error: Exception | None = None
@@ -205,7 +216,9 @@ class LlmRuntime:
             attempts.append(candidate.model)
             concrete = request.model_copy(update={"model": candidate.model})
             try:
-                result = await self._attempt(concrete, candidate, decision, scopes, ctx, opts)
+                result = await self._attempt(
+                    concrete, candidate, decision, scopes, ctx, opts, first if index == 0 else None
+                )
             except ModelAPIError as exc:
                 last_error = exc
                 log.warning("model %s failed (%s); falling back", candidate.model, exc)
@@ -299,15 +312,16 @@ class LlmRuntime:
         scopes: list[BudgetScope],
         ctx: LlmContext,
         opts: CallOptions,
+        prepared: _Prepared | None = None,
     ) -> CallResult:
-        started = time.perf_counter()
-        key = cache_key(ctx.workspace_id, request) if opts.cache and self.cache is not None else None
-        if key is not None and self.cache is not None:
-            hit = await _off_loop(self.cache.get, key)
-            if hit is not None:
-                return await _off_loop(self._cache_hit, hit, ctx, decision, started)
+        if prepared is None:
+            prepared = await self._off_loop_reserving(
+                self._prepare, request, candidate, decision, scopes, ctx, opts
+            )
+        if prepared.hit is not None:
+            return prepared.hit
+        started, key, reservation = prepared.started, prepared.key, prepared.reservation
         price = self.prices.get(candidate.model)
-        reservation = await self._reserve(scopes, candidate)
         backend = self.backend_for(candidate.provider)
         self.router.health.begin_trial(candidate.provider)
         try:
@@ -328,24 +342,50 @@ class LlmRuntime:
         self.router.health.record_success(candidate.provider)
         return await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
 
-    async def _reserve(self, scopes: list[BudgetScope], candidate: Candidate) -> Reservation | None:
-        if not scopes or not candidate.worst_case_nanos:
-            return None
-        future = asyncio.ensure_future(
-            asyncio.to_thread(
-                self.budgets.reserve,
-                scopes,
-                candidate.worst_case_nanos,
-                ttl_s=self.settings.reservation_ttl_s,
+    def _prepare(
+        self,
+        request: ModelRequest,
+        candidate: Candidate,
+        decision: RouteDecision,
+        scopes: list[BudgetScope],
+        ctx: LlmContext,
+        opts: CallOptions,
+    ) -> _Prepared:
+        """Blocking: look the request up in the cache; on a miss, reserve its worst-case cost."""
+        started = time.perf_counter()
+        key = cache_key(ctx.workspace_id, request) if opts.cache and self.cache is not None else None
+        if key is not None and self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return _Prepared(started, key, hit=self._cache_hit(hit, ctx, decision, started))
+        reservation = None
+        if scopes and candidate.worst_case_nanos:
+            reservation = self.budgets.reserve(
+                scopes, candidate.worst_case_nanos, ttl_s=self.settings.reservation_ttl_s
             )
-        )
+        return _Prepared(started, key, reservation=reservation)
+
+    def _route_and_prepare(
+        self, request: ModelRequest, ctx: LlmContext, opts: CallOptions, streaming: bool = False
+    ) -> tuple[RouteDecision, list[BudgetScope], _Prepared]:
+        """Blocking: route, then prepare the first candidate (the chosen one when streaming)."""
+        decision, scopes = self.route(request, ctx, opts)
+        first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
+        concrete = request.model_copy(update={"model": first.model})
+        return decision, scopes, self._prepare(concrete, first, decision, scopes, ctx, opts)
+
+    async def _off_loop_reserving(self, fn: Callable[..., T], *args: Any) -> T:
+        """`_off_loop` for a step that may reserve budget: a cancelled caller gives the reservation back."""
+        future = asyncio.ensure_future(asyncio.to_thread(fn, *args))
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
-            # Cancelled while the reservation was being made: give it back before leaving.
             await asyncio.wait([future])
             if not future.cancelled() and future.exception() is None:
-                await asyncio.to_thread(self.budgets.release, future.result())
+                result = future.result()
+                prepared = result[-1] if isinstance(result, tuple) else result
+                if isinstance(prepared, _Prepared) and prepared.reservation is not None:
+                    await asyncio.to_thread(self.budgets.release, prepared.reservation)
             raise
 
     async def _release(self, reservation: Reservation | None) -> None:
@@ -427,20 +467,17 @@ class LlmRuntime:
         opts = opts or CallOptions()
         if opts.max_output_tokens is not None:
             request = request.model_copy(update={"max_tokens": opts.max_output_tokens})
-        decision, scopes = await _off_loop(self.route, request, ctx, opts)
+        decision, _scopes, prepared = await self._off_loop_reserving(
+            self._route_and_prepare, request, ctx, opts, True
+        )
         candidate = decision.chosen
         request = request.model_copy(update={"model": candidate.model})
-        started = time.perf_counter()
-        key = cache_key(ctx.workspace_id, request) if opts.cache and self.cache is not None else None
-        if key is not None and self.cache is not None:
-            hit = await _off_loop(self.cache.get, key)
-            if hit is not None:
-                result = await _off_loop(self._cache_hit, hit, ctx, decision, started)
-                yield ResponseChunk(content=hit.response.content)
-                yield result
-                return
+        if prepared.hit is not None:
+            yield ResponseChunk(content=prepared.hit.response.content)
+            yield prepared.hit
+            return
+        started, key, reservation = prepared.started, prepared.key, prepared.reservation
         price = self.prices.get(candidate.model)
-        reservation = await self._reserve(scopes, candidate)
         backend = self.backend_for(candidate.provider)
         content: list[str] = []
         calls: dict[int, dict[str, Any]] = {}

@@ -33,6 +33,21 @@ def _encoding(name: str) -> Any:
     return tiktoken.get_encoding(name)
 
 
+_CACHED_TEXT_CHARS = 8_000
+
+
+@lru_cache(maxsize=1024)
+def _cached_length(encoding: str, text: str) -> int:
+    return len(_encoding(encoding).encode(text, disallowed_special=()))
+
+
+def _length(encoding: str, text: str) -> int:
+    """Tokens of `text`; short texts (system prompts, tool schemas, earlier turns) are counted once."""
+    if len(text) <= _CACHED_TEXT_CHARS:
+        return _cached_length(encoding, text)
+    return len(_encoding(encoding).encode(text, disallowed_special=()))
+
+
 def encoding_name_for(model: str) -> str:
     """The tiktoken encoding used to estimate `model`'s tokens (exact for OpenAI, close for others)."""
     bare = model.split("/")[-1]
@@ -57,7 +72,7 @@ def count_message_tokens(
     tools: list[dict[str, Any]] | None = None,
 ) -> int:
     """Prompt tokens of chat messages plus tool schemas, as the provider will roughly bill them."""
-    enc = _encoding(encoding_name_for(model))
+    encoding = encoding_name_for(model)
     total = _TOKENS_PER_REPLY
     for message in messages:
         total += _TOKENS_PER_MESSAGE
@@ -65,7 +80,7 @@ def count_message_tokens(
             if value is None:
                 continue
             text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-            total += len(enc.encode(text, disallowed_special=()))
+            total += _length(encoding, text)
     if tools:
-        total += len(enc.encode(json.dumps(tools, separators=(",", ":")), disallowed_special=()))
+        total += _length(encoding, json.dumps(tools, separators=(",", ":")))
     return total
