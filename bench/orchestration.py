@@ -375,10 +375,12 @@ def crewai_side(workdir: Path) -> Any | None:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
-async def _timed(fn: Callable[[], Any], into: list[float]) -> Any:
-    started = time.perf_counter()
+async def _timed(fn: Callable[[], Any], wall: list[float], cpu: list[float]) -> Any:
+    """Await `fn()`, adding its wall time and the process's CPU time (every thread) in ms."""
+    started, started_cpu = time.perf_counter(), time.process_time()
     result = await fn()
-    into.append((time.perf_counter() - started) * 1000)
+    wall.append((time.perf_counter() - started) * 1000)
+    cpu.append((time.process_time() - started_cpu) * 1000)
     return result
 
 
@@ -387,20 +389,22 @@ async def run(rounds: int, warmup: int, workdir: Path) -> dict[str, Any]:
     brandcrew = BrandcrewSide(workdir)
     langgraph = LangGraphSide()
     crew = crewai_side(workdir)
-    times: dict[str, list[float]] = {k: [] for k in ("bc_llm", "bc_fast", "lg_sup", "lg_direct", "crewai")}
+    keys = ("bc_llm", "bc_fast", "lg_sup", "lg_direct", "crewai")
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    cpu: dict[str, list[float]] = {k: [] for k in keys}
+    contenders: list[tuple[str, Callable[[], Any]]] = [
+        ("bc_llm", lambda: brandcrew.round_trip(VAGUE_REQUEST)),
+        ("bc_fast", lambda: brandcrew.round_trip(CLEAR_REQUEST)),
+        ("lg_sup", lambda: langgraph.supervisor_round_trip(VAGUE_REQUEST)),
+        ("lg_direct", lambda: langgraph.direct_round_trip(CLEAR_REQUEST)),
+    ]
+    if crew is not None:
+        contenders.append(("crewai", lambda: asyncio.to_thread(crew, VAGUE_REQUEST)))
     for i in range(warmup + rounds):
-        sink: dict[str, list[float]] = times if i >= warmup else {k: [] for k in times}
-        answer = await _timed(lambda: brandcrew.round_trip(VAGUE_REQUEST), sink["bc_llm"])
-        assert answer == ANSWER, answer
-        answer = await _timed(lambda: brandcrew.round_trip(CLEAR_REQUEST), sink["bc_fast"])
-        assert answer == ANSWER, answer
-        answer = await _timed(lambda: langgraph.supervisor_round_trip(VAGUE_REQUEST), sink["lg_sup"])
-        assert answer == ANSWER, answer
-        answer = await _timed(lambda: langgraph.direct_round_trip(CLEAR_REQUEST), sink["lg_direct"])
-        assert answer == ANSWER, answer
-        if crew is not None:
-            answer = await _timed(lambda: asyncio.to_thread(crew, VAGUE_REQUEST), sink["crewai"])
-            assert answer == ANSWER, answer
+        for key, fn in contenders:
+            wall_sink, cpu_sink = (times[key], cpu[key]) if i >= warmup else ([], [])
+            answer = await _timed(fn, wall_sink, cpu_sink)
+            assert answer == ANSWER, (key, answer)
     total = warmup + rounds
     calls = {
         "brandcrew": len(brandcrew.llm.calls),
@@ -412,7 +416,7 @@ async def run(rounds: int, warmup: int, workdir: Path) -> dict[str, Any]:
     assert calls["crewai"] in (None, total * 4), calls
     rows = brandcrew.ledger_rows()
     assert rows == calls["brandcrew"], f"one ledger row per model call: {rows} rows, {calls}"
-    return {"times": times, "ledger_rows": rows, "model_calls": calls}
+    return {"times": times, "cpu": cpu, "ledger_rows": rows, "model_calls": calls}
 
 
 def _ms(values: list[float]) -> float | None:
@@ -427,6 +431,7 @@ def report(result: dict[str, Any], rounds: int) -> dict[str, Any]:
     """Print the table; return the figures."""
     times = result["times"]
     med = {k: _ms(v) for k, v in times.items()}
+    cpu = {k: _ms(v) for k, v in result["cpu"].items()}
     rows = []
     labels = {
         "bc_llm": ("brandcrew, supervisor model path", "4 / 1", "lg_sup"),
@@ -437,14 +442,26 @@ def report(result: dict[str, Any], rounds: int) -> dict[str, Any]:
     }
     for key, (label, work, base) in labels.items():
         if med[key] is None:
-            rows.append([label, work, "n/a", "n/a", "n/a"])
+            rows.append([label, work, "n/a", "n/a", "n/a", "n/a", "n/a"])
             continue
         p90 = percentile(times[key], 90)
         ratio = _ratio(med[key], med[base]) if base else 1.0
-        rows.append([label, work, f"{med[key]:.2f} ms", f"{p90:.2f} ms", f"{ratio:.2f}x"])
+        cpu_ratio = _ratio(cpu[key], cpu[base]) if base else 1.0
+        rows.append(
+            [
+                label,
+                work,
+                f"{med[key]:.2f} ms",
+                f"{p90:.2f} ms",
+                f"{ratio:.2f}x",
+                f"{cpu[key]:.2f} ms",
+                f"{cpu_ratio:.2f}x",
+            ]
+        )
     print_table(
-        f"Round trip on zero-latency scripted models, median of {rounds} (ratio vs the LangGraph row of its path)",
-        ["contender", "model / tool calls", "median", "p90", "vs LangGraph"],
+        f"Round trip on zero-latency scripted models, median of {rounds} rounds "
+        "(ratios against the LangGraph row of the same path)",
+        ["contender", "model/tool calls", "wall", "wall p90", "wall ratio", "CPU", "CPU ratio"],
         rows,
     )
     console.print(
@@ -460,6 +477,10 @@ def report(result: dict[str, Any], rounds: int) -> dict[str, Any]:
         "ratio_vs_langgraph": _ratio(med["bc_llm"], med["lg_sup"]),
         "ratio_fast_vs_langgraph": _ratio(med["bc_fast"], med["lg_direct"]),
         "ratio_vs_crewai": _ratio(med["bc_llm"], med["crewai"]),
+        "roundtrip_cpu_ms": cpu["bc_llm"],
+        "langgraph_cpu_ms": cpu["lg_sup"],
+        "crewai_cpu_ms": cpu["crewai"],
+        "ratio_cpu_vs_langgraph": _ratio(cpu["bc_llm"], cpu["lg_sup"]),
         "rounds": rounds,
         "ledger_rows": result["ledger_rows"],
     }
