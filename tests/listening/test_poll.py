@@ -170,3 +170,44 @@ def test_alert_topic_is_the_shared_phrase_without_the_brand() -> None:
     assert alert_topic(texts, exclude=["Northwind Coffee"]) == "data leak"
     assert alert_topic(["refund refund", "refund please"], exclude=[]) == "refund"
     assert alert_topic(["one", "two"], exclude=[]) is None
+
+
+def _python_buckets(session: Session, query_id: str, config: CrisisConfig, start: Any, end: Any) -> list[Any]:
+    from brandcrew.services.listening.crisis import MentionBucketer
+    from brandcrew.services.listening.polling import _history_rows
+
+    bucketer = MentionBucketer(
+        bucket_minutes=config.bucket_minutes, influencer_followers=config.influencer_followers
+    )
+    out = []
+    for at, author, label, score, followers, text in _history_rows(session, query_id, start, end):
+        out += bucketer.add(
+            at=at,
+            author=author,
+            negative=label == "negative",
+            sentiment_score=score or 0.0,
+            followers=followers,
+            text=text,
+        )
+    return out + bucketer.flush()
+
+
+@pytest.mark.parametrize(
+    "engine_fixture", ["sqlite_engine", pytest.param("postgres_engine", marks=pytest.mark.postgres)]
+)
+async def test_buckets_counted_in_the_database_match_the_streaming_bucketer(
+    engine_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    from brandcrew.services.listening.polling import _bucket_history
+
+    engine = request.getfixturevalue(engine_fixture)
+    lw = make_listening_world(engine, history=timedelta(hours=6))
+    lw.pw.world.schedule_crisis(lw.pw.world.now() - timedelta(hours=2), timedelta(hours=1), intensity=60)
+    await lw.round()
+    config = CrisisConfig(influencer_followers=10_000)
+    end, start = lw.pw.world.now(), lw.pw.world.now() - timedelta(hours=6)
+    with Session(engine) as session:
+        counted = _bucket_history(session, lw.query_id, config, start, end)
+        streamed = _python_buckets(session, lw.query_id, config, start, end)
+    assert len(counted) > 10 and any(b.influencers for b in counted)
+    assert counted == streamed

@@ -28,11 +28,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Integer, case, cast, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,13 @@ from brandcrew.connectors.errors import AuthExpired, ConnectorError
 from brandcrew.services import mentions as mention_store
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.alerts import alert_id_for, record_alert
-from brandcrew.services.listening.crisis import CrisisAlert, CrisisConfig, CrisisDetector, MentionBucketer
+from brandcrew.services.listening.crisis import (
+    AuthorSignal,
+    BucketStats,
+    CrisisAlert,
+    CrisisConfig,
+    CrisisDetector,
+)
 from brandcrew.services.listening.query import (
     And,
     Not,
@@ -417,7 +423,7 @@ def _floor(at: datetime, minutes: int) -> datetime:
 
 
 def _history_rows(
-    session: Session, query_id: str, start: datetime, end: datetime
+    session: Session, query_id: str, start: datetime, end: datetime, *, min_followers: int = 0
 ) -> list[tuple[datetime, str, str | None, float | None, int, str]]:
     rows = session.execute(
         sa_select(
@@ -433,10 +439,53 @@ def _history_rows(
             col(ListeningMatch.query_id) == query_id,
             col(ListeningMatch.created_at) >= start,
             col(ListeningMatch.created_at) < end,
+            col(Mention.author_followers) >= min_followers,
         )
         .order_by(col(ListeningMatch.created_at))
     ).all()
     return [(as_utc(r[0]) or start, r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def _bucket_history(
+    session: Session, query_id: str, config: CrisisConfig, start: datetime, end: datetime
+) -> list[BucketStats]:
+    """The query's buckets in [start, end), counted in the database; influential authors attached."""
+    width = config.bucket_minutes * 60
+    at = col(ListeningMatch.created_at)
+    index: Any
+    if session.get_bind().dialect.name == "postgresql":
+        index = func.floor(func.extract("epoch", at) / width)
+    else:  # SQLite stores UTC text; strftime('%s') reads it as Unix seconds
+        index = cast(func.strftime("%s", at), Integer).op("/")(width)
+    counts = session.execute(
+        sa_select(
+            index.label("bucket"),
+            func.count(),
+            func.sum(case((col(Mention.sentiment) == "negative", 1), else_=0)),
+            func.count(func.distinct(col(Mention.author_username))),
+        )
+        .join(Mention, col(Mention.id) == col(ListeningMatch.mention_id))
+        .where(col(ListeningMatch.query_id) == query_id, at >= start, at < end)
+        .group_by("bucket")
+        .order_by("bucket")
+    ).all()
+    buckets = {
+        int(b): BucketStats(
+            start=datetime.fromtimestamp(int(b) * width, tz=UTC),
+            mentions=int(n),
+            negative=int(neg or 0),
+            unique_authors=int(authors),
+        )
+        for b, n, neg, authors in counts
+    }
+    influential = _history_rows(session, query_id, start, end, min_followers=config.influencer_followers)
+    for created, author, _label, score, followers, text in influential:
+        bucket = buckets.get(int(created.timestamp() // width))
+        if bucket is not None:
+            bucket.influencers.append(
+                AuthorSignal(author=author, followers=followers, sentiment_score=score or 0.0, text=text)
+            )
+    return [buckets[k] for k in sorted(buckets)]
 
 
 def rebuild_detector(
@@ -446,22 +495,7 @@ def rebuild_detector(
     end = _floor(now, config.bucket_minutes)
     start = _floor(now - history, config.bucket_minutes)
     detector = CrisisDetector(config, query_id=query.id)
-    bucketer = MentionBucketer(
-        bucket_minutes=config.bucket_minutes, influencer_followers=config.influencer_followers
-    )
-    alerts: list[CrisisAlert] = []
-    for at, author, label, score, followers, text in _history_rows(session, query.id, start, end):
-        for bucket in bucketer.add(
-            at=at,
-            author=author,
-            negative=label == "negative",
-            sentiment_score=score or 0.0,
-            followers=followers,
-            text=text,
-        ):
-            alerts += detector.observe(bucket)
-    for bucket in bucketer.flush():
-        alerts += detector.observe(bucket)
+    alerts = detector.observe_many(_bucket_history(session, query.id, config, start, end))
     return detector, alerts
 
 
