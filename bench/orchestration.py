@@ -11,15 +11,15 @@ The scripted models answer from the conversation (no queue), the same way on eve
   direct path     - 2 model calls and 1 tool call: the worker alone (tool call, then answer).
 
 Contenders:
-- brandcrew, supervisor path: brandcrew's real supervisor graph (`build_supervisor`) on a request
-  its fast router is not confident about. Each model call goes through `ChatBrandcrew` and the
+- brandcrew, supervisor path: brandcrew's real supervisor graph (`build_supervisor`) with a fast
+  router that is never confident (`min_keyword_score` out of reach), so the supervisor model decides. Each model call goes through `ChatBrandcrew` and the
   `LlmRuntime`: token counting, the model router, a run budget reserved before and settled after
   the call, and one cost-ledger row in SQLite (a temporary file), as in production; the response
   cache is off (the rounds repeat the same prompts, and a hit would skip the model). The agent's
   model step also reads the brand profile from the database for its prompt, and tools run with
   brandcrew's tool context (scopes, approval policy).
-- brandcrew, fast-router path: the same graph on a request the keyword router is sure of (no
-  supervisor model call; the router does not use embeddings here).
+- brandcrew, fast-router path: the same graph with the default fast router, on a request it is sure
+  of (no supervisor model call; the router runs without sentence embeddings here).
 - LangGraph, hand-written: a supervisor graph (supervisor model node, a delegate node running the
   worker as a compiled subgraph, the worker's model node and a prebuilt `ToolNode`) on a trivial
   `BaseChatModel` that returns the scripted `AIMessage`s. It keeps no ledger, no budget, no
@@ -146,11 +146,11 @@ class BrandcrewSide:
             calls = [] if call is None else [ToolCall(id=f"call_{next(ids)}", **call)]
             return ModelResponse(model="", provider="", content=text, tool_calls=calls, usage=usage)
 
-        model = "bench/model"
+        model_name = "bench/model"
         config = ModelsConfig.model_validate(
             {
-                "tiers": {t: [model] for t in ("small", "balanced", "frontier")},
-                "prices": {model: PriceOverride(input=0.4, output=1.6, provider="bench")},
+                "tiers": {t: [model_name] for t in ("small", "balanced", "frontier")},
+                "prices": {model_name: PriceOverride(input=0.4, output=1.6, provider="bench")},
             }
         )
         prices = PriceTable(config.price_overrides())
@@ -176,6 +176,7 @@ class BrandcrewSide:
             description=WORKER_DESCRIPTION,
             prompt=WORKER_PROMPT,
             keywords=["price", "prices", "cost", "catalogue"],
+            examples=[CLEAR_REQUEST, "How much does the Yirgacheffe filter roast cost?"],
             tools=["lookup_price"],
         )
         agents.register(worker)
@@ -186,15 +187,19 @@ class BrandcrewSide:
                 description=WRITER_DESCRIPTION,
                 prompt="You write posts for {brand_name}.",
                 keywords=["post", "caption", "write"],
+                examples=["Write an X post about the autumn blend", "Draft a caption for the new mug"],
             )
         )
         tools = ToolRegistry()
         tools.register(lookup_price)
+        model = ChatBrandcrew(runtime=self.runtime, response_cache=False)
+        never_sure = FastRouter(agents.all(), min_keyword_score=1e9)
         router = FastRouter(agents.all())
-        assert not router.route(VAGUE_REQUEST).confident and router.route(CLEAR_REQUEST).confident
-        self.graph = build_supervisor(
-            agents, tools, model=ChatBrandcrew(runtime=self.runtime, response_cache=False), router=router
-        )
+        assert router.route(CLEAR_REQUEST).confident, "the fast router should be sure of CLEAR_REQUEST"
+        self.graphs = {
+            VAGUE_REQUEST: build_supervisor(agents, tools, model=model, router=never_sure),
+            CLEAR_REQUEST: build_supervisor(agents, tools, model=model, router=router),
+        }
         ctx = ToolContext(services=services, workspace_id=profile.workspace_id, run_id="bench-run")
         self.config = with_tool_context(ctx)
         self.workspace_id = profile.workspace_id
@@ -203,7 +208,7 @@ class BrandcrewSide:
         from brandcrew.llm.context import llm_context
 
         with llm_context(workspace_id=self.workspace_id, run_id="bench-run"):
-            out = await self.graph.ainvoke({"messages": [HumanMessage(request)]}, self.config)
+            out = await self.graphs[request].ainvoke({"messages": [HumanMessage(request)]}, self.config)
         return str(out["messages"][-1].content)
 
     def ledger_rows(self) -> int:

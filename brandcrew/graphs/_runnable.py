@@ -11,6 +11,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from brandcrew.agents.spec import AgentSpec
+from brandcrew.graphs.agent import AgentState
 from brandcrew.llm.chat import response_text
 from brandcrew.tools.decorator import to_text
 
@@ -44,13 +45,11 @@ def build_runnable_graph(spec: AgentSpec, runner: Any) -> Any:
     if not (isinstance(runner, Runnable) or callable(runner)):
         raise TypeError(f"agent {spec.name}: runnable must be a LangChain Runnable or a callable")
 
-    async def run(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+    async def run(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         messages = state.get("messages", [])
         task = next((response_text(m) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
         answer = await run_runner(runner, task, config)
         return {"messages": [AIMessage(answer, name=spec.name)], "answer": answer, "steps": 1}
-
-    from brandcrew.graphs.agent import AgentState
 
     graph = StateGraph(AgentState)
     graph.add_node("run", run)
