@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import tempfile
@@ -323,6 +324,8 @@ def crewai_side(workdir: Path) -> Any | None:
     except ImportError:
         return None
     os.environ.setdefault("XDG_DATA_HOME", str(workdir / "xdg-data"))
+    # CrewAI warns on every call that it estimates tokens (4 characters each): it still does the work.
+    logging.getLogger("crewai.llms.base_llm").setLevel(logging.ERROR)
     os.environ.setdefault("CREWAI_STORAGE_DIR", "brandcrew-bench")
 
     class ScriptedCrewLlm(BaseLLM):
