@@ -496,7 +496,10 @@ def report(result: dict[str, Any], rounds: int) -> dict[str, Any]:
 
 def profile_brandcrew(rounds: int, workdir: Path) -> None:
     """Print where brandcrew's supervisor-path round trip spends its time (needs pyinstrument)."""
-    from pyinstrument import Profiler
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        raise SystemExit("--profile needs pyinstrument: pip install pyinstrument") from None
 
     async def go() -> None:
         side = BrandcrewSide(workdir)
