@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -245,6 +246,13 @@ def _prepare(
             run = get_run(session, cid)
             run.world_id = world.id
             session.add(run)
+    if spec.listening is not None:
+        with session_scope(engine) as session:
+            _ensure_query(session, spec, cid, brand.workspace_id)
+    if world is not None and spec.sandbox_crisis is not None:
+        c = spec.sandbox_crisis
+        start = spec.starts_at() + timedelta(days=c.day, hours=c.hour)
+        world.schedule_crisis(start, timedelta(hours=c.hours), intensity=c.intensity)
     clock = world.now if world is not None else utcnow
     services = Services.from_settings(settings, engine=engine, accounts=accounts, clock=clock)
     get_runtime().limits.set("campaign", cid, spec.budget_usd)
@@ -260,6 +268,40 @@ def _prepare(
             for f in spec.media
         ]
     return services, cid, brand.workspace_id, world, assets
+
+
+def _ensure_query(session: Session, spec: CampaignSpec, campaign_id: str, workspace_id: str) -> None:
+    from brandcrew.store.tables import ListeningQuery
+
+    assert spec.listening is not None
+    name = f"autopilot:{campaign_id}"
+    query = session.exec(
+        select(ListeningQuery).where(ListeningQuery.workspace_id == workspace_id, ListeningQuery.name == name)
+    ).first()
+    if query is None:
+        query = ListeningQuery(workspace_id=workspace_id, name=name, query=spec.listening.query)
+    query.query = spec.listening.query
+    query.platforms = [p.platform for p in spec.platforms]
+    query.alert_config = dict(spec.listening.alert_config)
+    query.is_active = True
+    session.add(query)
+
+
+def listening_hook(spec: CampaignSpec) -> TickHook:
+    """Poll the campaign's listening query (at most every `poll_minutes` of simulated time)."""
+    from brandcrew.jobs.listening import poll_listening
+
+    assert spec.listening is not None
+    every = timedelta(minutes=spec.listening.poll_minutes)
+    last: dict[str, datetime] = {}
+
+    async def hook(services: Services, workspace_id: str, now: datetime) -> None:
+        if workspace_id in last and now - last[workspace_id] < every:
+            return
+        last[workspace_id] = now
+        await poll_listening(services.engine, workspace_id, now=now, accounts=services.accounts)
+
+    return hook
 
 
 def _prepare_retrying(
@@ -310,6 +352,8 @@ async def run_autopilot(
     await worker.start()
     agents = default_agents(settings.configs_dir)
     trends = _trend_source()
+    if spec.listening is not None:
+        options = dataclasses.replace(options, hooks=[*options.hooks, listening_hook(spec)])
     async with open_checkpointer(settings) as saver:
         graph = build_autopilot_graph(
             spec,
@@ -408,7 +452,9 @@ async def _wait_until(services: Services, world: SandboxWorld | None, when: date
         await asyncio.sleep(wait)
 
 
-def _events(services: Services, workspace_id: str, start: datetime, end: datetime) -> list[datetime]:
+def _events(
+    services: Services, workspace_id: str, start: datetime, end: datetime, *, poll: timedelta | None = None
+) -> list[datetime]:
     with Session(services.engine) as session:
         due = session.exec(
             select(OutboxEntry.due_at).where(
@@ -422,6 +468,11 @@ def _events(services: Services, workspace_id: str, start: datetime, end: datetim
     while t < end:
         times.add(t)
         t += MEASURE_EVERY
+    if poll is not None:
+        t = start + poll
+        while t < end:
+            times.add(t)
+            t += poll
     times.add(end)
     return sorted(times)
 
@@ -437,7 +488,9 @@ async def _let_time_pass(
     """Publish what falls due and measure, until `end`; False when the run was paused meanwhile."""
     services, cid = driver.services, driver.campaign_id
     next_measure = start + MEASURE_EVERY
-    for when in _events(services, driver.workspace_id, max(start, services.clock()), end):
+    spec = driver.spec
+    poll = timedelta(minutes=spec.listening.poll_minutes) if spec.listening and world is not None else None
+    for when in _events(services, driver.workspace_id, max(start, services.clock()), end, poll=poll):
         with Session(services.engine) as session:
             if get_run(session, cid).status != "running":
                 return False

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -128,6 +128,41 @@ class VoiceExamples(BaseModel):
     bad: list[str] = Field(default_factory=list)
 
 
+class ListeningSpec(BaseModel):
+    """Social listening while the campaign runs: a crisis alert pauses the brand's publishing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1)
+    """A boolean query: words, "quoted phrases", AND, OR, NOT, parentheses."""
+    alert_config: dict[str, Any] = Field(default_factory=dict)
+    """Detector thresholds and cooldowns (see the crisis detector's settings)."""
+    poll_minutes: int = Field(default=30, ge=5, le=1440)
+    """How often a simulated run polls (real runs follow the worker's 5-minute schedule)."""
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from brandcrew.services.listening.query import QuerySyntaxError, parse_query
+
+        try:
+            parse_query(value)
+        except QuerySyntaxError as exc:  # a UserError: re-raise as a field error naming the file
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class SandboxCrisisSpec(BaseModel):
+    """A scripted burst of negative mentions on the sandbox (to rehearse the crisis pause)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: int = Field(ge=0)
+    hour: int = Field(default=10, ge=0, le=23)
+    hours: float = Field(default=6.0, gt=0)
+    intensity: float = Field(default=8.0, gt=0)
+
+
 class CampaignSpec(BaseModel):
     """A campaign file, validated."""
 
@@ -156,6 +191,8 @@ class CampaignSpec(BaseModel):
     media: list[str] = Field(default_factory=list)
     """Image or video files (relative to the campaign file) attached in turn where a platform needs media."""
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    listening: ListeningSpec | None = None
+    sandbox_crisis: SandboxCrisisSpec | None = None
     sandbox_seed: int = 7
     """Seed of the simulated platform world when the campaign runs on the sandbox."""
 
