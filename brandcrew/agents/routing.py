@@ -1,123 +1,94 @@
 """The fast router: sends clear requests straight to the right agent(s) without an LLM call.
 
-Two signals, both from the agent specs (never from evaluation data):
-- meaning: cosine similarity of the request to each agent's example requests and description,
-  with sentence embeddings (MiniLM offline when the `ml` extra is installed);
-- words: the agent's keywords (strong) and description words (weak), lightly stemmed.
-A request naming several jobs ("find what's trending and draft posts about it") is split into parts
-routed on their own; parts that refer back to earlier ones run in order, the rest in parallel. When
-the best agent does not clearly win, the router says so and the supervisor's model decides.
+Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when the router is built,
+on what the specs say (each agent's description and `examples:`; never evaluation data): logistic
+regression over the request's sentence embedding (MiniLM offline when the `ml` extra is installed)
+and its words. Its probabilities are the router's confidence.
+
+A request naming several jobs ("find what's trending and draft posts about it") is cut into asks at
+sentence ends, "then", and commas or "and" followed by a verb or a question word; a piece that asks
+nothing ("The recall story is spreading") stays with the ask after it. When two or more asks go to
+different agents the plan has one task per agent, in the order they work: measuring agents (step
+`analyze`) first, then planning (`plan`), then writing (`write`); the text's order breaks ties. Later
+parts that refer back to earlier ones ("...and write posts about it") run in order.
+
+When the best agent does not clearly win, the plan is not confident and the supervisor's model
+decides; the plan still carries the router's best guess, for the offline model to follow.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from brandcrew.agents.intent import ACTION_VERBS, Embed, IntentClassifier, terms
 from brandcrew.agents.spec import AgentSpec
 
-Embed = Callable[[list[str]], "np.ndarray"]
-"""Texts -> L2-normalised embeddings, one row per text."""
+__all__ = ("Embed", "FastRouter", "RoutePlan", "RoutedTask", "split_asks")
 
-_WORD = re.compile(r"[a-z][a-z0-9']+")
-_VERBS = (
-    r"write|draft|make|create|plan|tell|show|give|find|check|compare|reply|respond|suggest|build|come up|"
-    r"put together|prepare|summari[sz]e|analy[sz]e|see|figure|list|get|pull|what|how|which|who|should|"
-    r"recommend|propose|spot|flag|measure|track|turn|adapt"
+# --- cutting a request into asks ---
+
+_VERB_ALT = "|".join(
+    sorted(
+        {*ACTION_VERBS, "come up", "put together", "work out", "lay out", "map out", "go through"}, key=len
+    )[::-1]
 )
-_SPLIT = re.compile(
-    rf"\s*(?:;|\?\s+|\.\s+|\band then\b|\bthen\b|\band also\b|\balso\b|\bafter that\b|\bplus\b|"
-    rf"\band\b(?=\s+(?:{_VERBS})\b))\s*",
+_QUESTION = (
+    "what|what's|whats|how|which|who|when|where|why|whose|is|are|was|were|do|does|did|can|could|should|"
+    "would|will|has|have|any"
+)
+_ASK = (
+    r"(?:(?:and|then|also|plus|but|now)\s+)*"
+    r"(?:(?:please|pls|can you|could you|would you|help me|i need you to|i want you to)\s+)?"
+    rf"(?:{_VERB_ALT}|{_QUESTION})\b"
+)
+_ASK_START = re.compile(rf"^\s*{_ASK}", re.IGNORECASE)
+_HARD = re.compile(
+    r"(?:[;!?]+|\.(?=\s)|\n)\s*|\s*,?\s*\b(?:and then|after that|and also)\b\s*|,?\s+then\s+", re.IGNORECASE
+)
+_SOFT = re.compile(rf"(?:,\s*(?:and\s+)?|\s+and\s+|\s+plus\s+)(?={_ASK})", re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:(?:and|then|also|plus|but|so)\b[\s,]*)+", re.IGNORECASE)
+_BACKREF = re.compile(
+    r"\b(it|them|those|these|that|this|the results?|based on|accordingly|about it|from that|with that|"
+    r"around it|like them|ours|theirs)\b",
     re.IGNORECASE,
 )
-_BACKREF = re.compile(
-    r"\b(it|them|those|these|that|this|the results?|based on|accordingly|about it|from that|with that)\b",
-    re.I,
-)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "for",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "our",
-        "my",
-        "we",
-        "us",
-        "you",
-        "your",
-        "me",
-        "i",
-        "is",
-        "are",
-        "be",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "how",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "do",
-        "does",
-        "did",
-        "please",
-        "about",
-        "any",
-        "some",
-        "all",
-        "more",
-        "most",
-        "just",
-        "so",
-        "get",
-        "give",
-        "let",
-        "lets",
-        "let's",
-        "need",
-        "want",
-        "like",
-        "make",
-        "help",
-        "up",
-        "out",
-        "into",
-        "over",
-        "new",
-        "next",
-        "last",
-    ]
-)
+
+_STAGES = {"analyze": 0, "classify": 0, "extract": 0, "route": 0, "plan": 1, "write": 2}
+"""Which agents work first in a plan, by their step: measure, then decide, then write."""
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+def split_asks(request: str) -> list[str]:
+    """The parts of a request that each ask for something, in order; statements join the next ask."""
+    pieces: list[str] = []
+    for sentence in _HARD.split(request):
+        if not sentence or not sentence.strip(" ,."):
+            continue
+        for piece in _SOFT.split(sentence):
+            piece = _LEAD.sub("", piece).strip(" ,.;")
+            if piece:
+                pieces.append(piece)
+    asks: list[str] = []
+    pending = ""
+    for piece in pieces:
+        if _ASK_START.match(piece):
+            asks.append(f"{pending}, {piece}" if pending else piece)
+            pending = ""
+        else:
+            pending = f"{pending}, {piece}" if pending else piece
+    if pending:
+        if asks:
+            asks[-1] = f"{asks[-1]}, {pending}"
+        else:
+            asks.append(pending)
+    return asks
 
 
-def _terms(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+# --- plans ---
 
 
 @dataclass(frozen=True)
@@ -127,6 +98,7 @@ class RoutedTask:
     agent: str
     task: str
     score: float
+    """The router's probability that this part is for this agent."""
 
 
 @dataclass
@@ -134,10 +106,12 @@ class RoutePlan:
     """What the fast router decided."""
 
     tasks: list[RoutedTask] = field(default_factory=list)
+    """The agents' tasks in working order; when not confident, the router's best guess."""
     confident: bool = False
     sequential: bool = False
     """Later tasks depend on earlier answers (run in order, passing answers on)."""
     scores: dict[str, float] = field(default_factory=dict)
+    """Each agent's probability for the whole request."""
 
     @property
     def agents(self) -> list[str]:
@@ -146,114 +120,122 @@ class RoutePlan:
 
 
 class FastRouter:
-    """Routes by meaning (embeddings of the agents' examples) and words (their keywords)."""
+    """Routes with a classifier fit on the agents' examples; probabilities give its confidence."""
 
     def __init__(
         self,
         specs: Sequence[AgentSpec],
         *,
         embed: Embed | None = None,
-        keyword_weight: float = 2.0,
-        description_weight: float = 0.5,
-        min_keyword_score: float = 2.0,
-        keyword_margin: float = 1.5,
-        min_similarity: float = 0.3,
-        similarity_margin: float = 0.04,
-        word_bonus: float = 0.02,
+        min_confidence: float = 0.6,
+        min_part_confidence: float = 0.5,
+        min_part_probability: float = 0.35,
+        min_keyword_score: float = 0.0,
+        l2: float = 1e-4,
+        steps: int = 200,
     ) -> None:
+        """
+        Args:
+            specs: the agents (the supervisor itself is skipped).
+            embed: texts -> unit embeddings; None routes by words alone.
+            min_confidence: probability the best agent needs for a confident single-agent plan.
+            min_part_confidence: probability every part of a several-agent plan needs for it to be
+                confident.
+            min_part_probability: below this, a part is too unclear to add an agent of its own; it
+                goes along with the part before it.
+            min_keyword_score: keyword hits (`keywords:` of the spec) each chosen agent also needs for
+                a confident plan; 0 needs none, a huge value always defers to the supervisor's model.
+            l2, steps: the classifier's penalty and training steps.
+        """
         self.embed = embed
-        self.keyword_weight = keyword_weight
-        self.description_weight = description_weight
+        self.min_confidence = min_confidence
+        self.min_part_confidence = min_part_confidence
+        self.min_part_probability = min_part_probability
         self.min_keyword_score = min_keyword_score
-        self.keyword_margin = keyword_margin
-        self.min_similarity = min_similarity
-        self.similarity_margin = similarity_margin
-        self.word_bonus = word_bonus
-        self._keywords: dict[str, set[str]] = {}
-        self._description: dict[str, set[str]] = {}
+        specs = [s for s in specs if s.name != "supervisor"]
+        self.agents = [s.name for s in specs]
+        self._stage = {s.name: _STAGES.get(s.step, 1) for s in specs}
+        self._keywords = {s.name: {terms(k)[0] for k in s.keywords if terms(k)} for s in specs}
         texts: list[str] = []
-        owners: list[str] = []
-        for spec in specs:
-            if spec.name == "supervisor":
-                continue
-            self._keywords[spec.name] = {_stem(k.lower()) for k in spec.keywords}
-            self._description[spec.name] = set(_terms(spec.description)) - self._keywords[spec.name]
+        targets: list[int] = []
+        for index, spec in enumerate(specs):
             for text in [spec.description, *spec.examples]:
                 texts.append(text)
-                owners.append(spec.name)
-        self._owners = owners
-        self._matrix = embed(texts) if embed is not None and texts else None
+                targets.append(index)
+        self.classifier = (
+            IntentClassifier(self.agents, texts, targets, embed=embed, l2=l2, steps=steps) if specs else None
+        )
 
-    def word_scores(self, text: str) -> dict[str, float]:
-        """Each agent's keyword/description score for a text."""
-        terms = _terms(text)
-        return {
-            agent: sum(
-                self.keyword_weight
-                if t in kws
-                else self.description_weight
-                if t in self._description[agent]
-                else 0.0
-                for t in terms
-            )
-            for agent, kws in self._keywords.items()
-        }
-
-    def similarity_scores(self, text: str) -> dict[str, float]:
-        """Each agent's similarity: mean of its two closest examples (or description) to the text."""
-        if self._matrix is None or self.embed is None:
-            return {}
-        sims = self._matrix @ self.embed([text])[0]
-        per_agent: dict[str, list[float]] = {}
-        for owner, sim in zip(self._owners, sims, strict=True):
-            per_agent.setdefault(owner, []).append(float(sim))
-        return {a: float(np.mean(sorted(v, reverse=True)[:2])) for a, v in per_agent.items()}
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text's probability per agent (columns in `self.agents` order)."""
+        if self.classifier is None:
+            return np.zeros((len(texts), 0), dtype=np.float32)
+        return self.classifier.predict_proba(list(texts))
 
     def score(self, text: str) -> dict[str, float]:
-        """The combined score the router ranks agents by."""
-        words = self.word_scores(text)
-        sims = self.similarity_scores(text)
-        if not sims:
-            return words
-        return {a: sims[a] + self.word_bonus * min(words[a], 8.0) for a in sims}
+        """Each agent's probability for a text."""
+        row = self.probabilities([text])
+        return {a: float(p) for a, p in zip(self.agents, row[0], strict=True)} if row.size else {}
 
-    def _best(self, text: str) -> tuple[RoutedTask | None, dict[str, float]]:
-        scores = self.score(text)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        (top, top_score), (_, second) = ranked[0], ranked[1]
-        if self._matrix is not None:
-            confident = top_score >= self.min_similarity and top_score - second >= self.similarity_margin
-        else:
-            confident = top_score >= self.min_keyword_score and top_score >= self.keyword_margin * max(
-                second, 0.01
-            )
-        return (RoutedTask(agent=top, task=text.strip(), score=top_score) if confident else None), scores
+    def keyword_score(self, agent: str, text: str) -> int:
+        """How many of the agent's keywords the text uses."""
+        return sum(1 for t in terms(text) if t in self._keywords.get(agent, ()))
 
     def route(self, request: str) -> RoutePlan:
-        """Route a request: one confident agent, several parts, or not confident."""
-        parts = [p.strip(" ,.") for p in _SPLIT.split(request) if p and len(_terms(p)) >= 2]
-        whole, scores = self._best(request)
-        if len(parts) >= 2:
-            routed = [self._best(p)[0] for p in parts]
-            if all(r is not None for r in routed):
-                tasks: list[RoutedTask] = []
-                for r in routed:
-                    assert r is not None
-                    if tasks and tasks[-1].agent == r.agent:  # same agent twice in a row: one task
-                        tasks[-1] = RoutedTask(
-                            agent=r.agent, task=f"{tasks[-1].task}; {r.task}", score=r.score
-                        )
-                    else:
-                        tasks.append(r)
-                if len({t.agent for t in tasks}) >= 2:
-                    sequential = any(_BACKREF.search(p) for p in parts[1:])
-                    full = [
-                        RoutedTask(
-                            agent=t.agent, task=f"{t.task} (request: {request.strip()})", score=t.score
-                        )
-                        for t in tasks
-                    ]
-                    return RoutePlan(tasks=full, confident=True, sequential=sequential, scores=scores)
-        if whole is not None:
-            return RoutePlan(tasks=[whole], confident=True, scores=scores)
-        return RoutePlan(confident=False, scores=scores)
+        """Route a request: one agent, several in working order, or a best guess that is not confident."""
+        if self.classifier is None or not request.strip():
+            return RoutePlan()
+        asks = split_asks(request)
+        probs = self.probabilities([request, *asks] if len(asks) >= 2 else [request])
+        scores = {a: round(float(p), 4) for a, p in zip(self.agents, probs[0], strict=True)}
+        if len(asks) >= 2:
+            plan = self._several(request, asks, probs[1:], scores)
+            if plan is not None:
+                return plan
+        best = int(np.argmax(probs[0]))
+        agent, p = self.agents[best], float(probs[0][best])
+        confident = p >= self.min_confidence and self._has_keywords([(agent, request)])
+        return RoutePlan(
+            tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
+        )
+
+    def _several(
+        self, request: str, asks: list[str], probs: np.ndarray, scores: dict[str, float]
+    ) -> RoutePlan | None:
+        """A plan with one task per agent when the asks clearly go to different agents."""
+        parts: list[tuple[str, str, float, int]] = []  # agent, text, probability, position
+        pending = ""
+        for position, (ask, row) in enumerate(zip(asks, probs, strict=True)):
+            best = int(np.argmax(row))
+            agent, p = self.agents[best], float(row[best])
+            if p < self.min_part_probability:  # too unclear to add an agent: it goes with a neighbour
+                if parts:
+                    agent, text, q, at = parts[-1]
+                    parts[-1] = (agent, f"{text}; {ask}", q, at)
+                else:
+                    pending = f"{pending}; {ask}" if pending else ask
+                continue
+            text, pending = (f"{pending}; {ask}" if pending else ask), ""
+            same = next((i for i, part in enumerate(parts) if part[0] == agent), None)
+            if same is None:
+                parts.append((agent, text, p, position))
+            else:
+                prev = parts[same]
+                parts[same] = (agent, f"{prev[1]}; {text}", min(prev[2], p), prev[3])
+        if len(parts) < 2:
+            return None
+        parts.sort(key=lambda part: (self._stage.get(part[0], 1), part[3]))
+        confident = min(p for _, _, p, _ in parts) >= self.min_part_confidence and self._has_keywords(
+            [(a, t) for a, t, _, _ in parts]
+        )
+        sequential = any(_BACKREF.search(ask) for ask in asks[1:]) or any(
+            self._stage.get(a, 1) < self._stage.get(b, 1) for (a, *_), (b, *_) in itertools.pairwise(parts)
+        )
+        tasks = [
+            RoutedTask(agent=agent, task=f"{text} (request: {request.strip()})", score=p)
+            for agent, text, p, _ in parts
+        ]
+        return RoutePlan(tasks=tasks, confident=confident, sequential=sequential, scores=scores)
+
+    def _has_keywords(self, chosen: list[tuple[str, str]]) -> bool:
+        return all(self.keyword_score(agent, text) >= self.min_keyword_score for agent, text in chosen)

@@ -20,7 +20,6 @@ import operator
 from dataclasses import replace
 from typing import Annotated, Any, Literal, TypedDict
 
-import numpy as np
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
@@ -71,6 +70,8 @@ class SupervisorState(TypedDict, total=False):
     rounds: int
     active_agent: str | None
     route_reason: str
+    guess: list[str]
+    """The fast router's agents when it was not confident (a hint for the supervisor's model)."""
 
 
 class DelegateArgs(BaseModel):
@@ -115,14 +116,19 @@ def delegate_tools_for(specs: list[Any]) -> list[StructuredTool]:
 
 
 def default_router(agents: AgentRegistry) -> FastRouter:
-    """The fast router, by meaning when the `ml` extra gives offline embeddings, else by keywords."""
-    from brandcrew.memory.embedders import MiniLMEmbedder, minilm_available
+    """The fast router, by meaning and words when the `ml` extra gives offline embeddings, else by words."""
+    from brandcrew.agents.intent import minilm_embed
 
-    embed = None
-    if minilm_available():
-        encoder = MiniLMEmbedder()
-        embed = lambda texts: np.asarray(encoder.embed(texts), dtype=np.float32)  # noqa: E731
-    return FastRouter(agents.all(), embed=embed)
+    return FastRouter(agents.all(), embed=minilm_embed())
+
+
+def routing_hints(guess: list[str]) -> dict[str, Any]:
+    """The fast router's best guess as `bind_tools` keywords for the supervisor's model: metadata hints,
+    which local backends read (the offline model delegates to the suggested agents) and providers
+    never see."""
+    if not guess:
+        return {}
+    return {"metadata_hints": {"suggested_tools": [f"ask_{a}" for a in guess]}}
 
 
 async def route_decision(
@@ -138,7 +144,7 @@ async def route_decision(
     if plan.confident:
         return plan.agents, "fast router"
     bound = model.with_context(agent="supervisor", step="route").bind_tools(
-        delegate_tools_for(specs), tool_choice="required"
+        delegate_tools_for(specs), tool_choice="required", **routing_hints(plan.agents)
     )
     decision = await bound.ainvoke([SystemMessage(supervisor_prompt(specs)), HumanMessage(request)], config)
     agents = [c["name"].removeprefix("ask_") for c in getattr(decision, "tool_calls", [])]
@@ -169,12 +175,11 @@ def build_supervisor(
     def route(state: SupervisorState) -> Command[Any]:
         request = _last_human(state)
         plan: RoutePlan = router.route(request)
-        base: dict[str, Any] = {"work": _RESET, "rounds": 0, "step": 0}
+        base: dict[str, Any] = {"work": _RESET, "rounds": 0, "step": 0, "guess": []}
         if not plan.confident:
-            return Command(
-                goto="supervisor", update={**base, "mode": "llm", "route_reason": "supervisor model"}
-            )
-        reason = f"fast router: {', '.join(plan.agents)} (scores {', '.join(f'{a}={plan.scores[a]:.1f}' for a in plan.agents)})"
+            update = {**base, "mode": "llm", "route_reason": "supervisor model", "guess": plan.agents}
+            return Command(goto="supervisor", update=update)
+        reason = f"fast router: {', '.join(plan.agents)} (p {', '.join(f'{t.agent}={t.score:.2f}' for t in plan.tasks)})"
         items = [{"agent": t.agent, "task": t.task, "order": i} for i, t in enumerate(plan.tasks)]
         if plan.sequential:
             return Command(

@@ -161,6 +161,22 @@ def new_calls(knowledge: Knowledge, spec: ToolSpec) -> list[dict[str, Any]]:
     return [args for args in build_calls(knowledge, spec) if (spec.name, canonical_args(args)) not in done]
 
 
+def suggested_calls(knowledge: Knowledge, specs: Sequence[ToolSpec]) -> list[tuple[ToolSpec, dict[str, Any]]]:
+    """Calls to the tools a local router suggested (metadata `suggested_tools`, e.g. the fast router's
+    best guess of agents for the supervisor), first round only; offered tools only, in that order."""
+    conv = knowledge.conv
+    names = conv.metadata.get("suggested_tools")
+    if not isinstance(names, (list, tuple)) or conv.rounds or conv.results:
+        return []
+    offered = {s.name: s for s in specs if not s.is_carrier}
+    out: list[tuple[ToolSpec, dict[str, Any]]] = []
+    for name in dict.fromkeys(str(n) for n in names):
+        spec = offered.get(name)
+        if spec is not None and not acts_unasked(spec, conv.request):
+            out.extend((spec, args) for args in build_calls(knowledge, spec)[:1])
+    return out[:MAX_PARALLEL_CALLS]
+
+
 def choose_calls(
     knowledge: Knowledge, specs: Sequence[ToolSpec], *, required: bool, max_rounds: int
 ) -> tuple[ToolSpec, list[dict[str, Any]]] | None:

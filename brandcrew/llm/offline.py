@@ -7,7 +7,8 @@ comes only from a hash of the request.
 
 What it does, in order:
 1. a forced tool (`tool_choice` naming a function, or `"required"`) gets a call with arguments
-   built from the tool's JSON schema and the conversation;
+   built from the tool's JSON schema and the conversation; tools a local router suggests in the
+   metadata (`suggested_tools`, the fast router's guess of agents) are called first;
 2. with tools on `"auto"`, the tool whose name and description best match the request is called
    (one call per platform when it takes a single platform); after tool results, another clearly
    relevant tool at most, up to `max_tool_rounds`, then an answer that uses the results;
@@ -30,7 +31,7 @@ from brandcrew.llm._offline_knowledge import Knowledge
 from brandcrew.llm._offline_plan import ContentPlan
 from brandcrew.llm._offline_schema import fill_schema
 from brandcrew.llm._offline_text import find_hashtags, measure_for, x_length
-from brandcrew.llm._offline_tools import ToolSpec, choose_calls
+from brandcrew.llm._offline_tools import ToolSpec, choose_calls, suggested_calls
 from brandcrew.llm.messages import ModelRequest, ModelResponse, ResponseChunk, ToolCall
 from brandcrew.llm.tokens import count_message_tokens, count_text_tokens
 from brandcrew.llm.usage import LlmUsage
@@ -120,6 +121,9 @@ class OfflineBackend:
             return [self._call(knowledge, spec.name, arguments if isinstance(arguments, dict) else {}, 0)]
         if not specs:
             return []
+        suggested = suggested_calls(knowledge, specs)
+        if suggested:
+            return [self._call(knowledge, spec.name, args, i) for i, (spec, args) in enumerate(suggested)]
         picked = choose_calls(
             knowledge, specs, required=choice == "required", max_rounds=self.max_tool_rounds
         )

@@ -1,0 +1,253 @@
+"""Which agent a request is for: a small classifier fit at start-up on the agents' own examples.
+
+Multinomial logistic regression (numpy: full-batch Adam with an L2 penalty, a few hundred steps) over
+two views of a request:
+- meaning: its sentence embedding (MiniLM offline when the `ml` extra is installed);
+- words: hashed word unigrams and bigrams (lightly stemmed, stop words dropped) and character
+  4-grams, which still match through typos ("wirte", "competitiors").
+
+It trains on whatever agents exist (each spec's description and `examples:`), so an agent added as
+one YAML file is routed to as soon as it is loaded. Every agent weighs the same in the fit however
+many examples it has. Business names are replaced by one placeholder before either view is taken:
+a name says nothing about which agent is wanted ("What was Loftworks' reach" is analytics when
+Loftworks is us), while the examples would otherwise teach that any name means a rival.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import zlib
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float32]
+Embed = Callable[[list[str]], Any]
+"""Texts -> L2-normalised embeddings, one row per text."""
+
+PLACEHOLDER = "Acme"
+_WORD = re.compile(r"[a-z][a-z0-9']+")
+_CHARS = re.compile(r"[a-z0-9']+")
+_STOP = frozenset({
+    "a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "at", "by", "with", "from",
+    "our", "my", "we", "us", "you", "your", "me", "i", "is", "are", "be", "it", "this", "that",
+    "these", "those", "what", "how", "can", "could", "should", "would", "will", "do", "does",
+    "did", "please", "about", "any", "some", "all", "more", "most", "just", "so", "get", "give",
+    "let", "lets", "let's", "need", "want", "like", "make", "help", "up", "out", "into", "over",
+    "new", "next", "last",
+})  # fmt: skip
+# Capitalised words inside a sentence that are not business names.
+_COMMON = re.compile(
+    r"(?:Instagram|TikTok|LinkedIn|Facebook|YouTube|Pinterest|Threads|Reel|X|Short|Google|Reddit|Snapchat|"
+    r"WhatsApp|Twitter|Bluesky|Mastodon|Tweet|Pin|Story|Stories|Live|Q[1-4]|H[12]|I|AI|"
+    r"January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter|Halloween|Valentine|"
+    r"Mother|Father|Day|Black|Cyber|Pride|New|Year|Eve|Thanksgiving|Ramadan|Eid|Diwali|Hanukkah|Lunar|"
+    r"World|International|National|Earth|Women|Book|Week|Month)(?:s|'s|’s)?$"
+    r"|[A-Z0-9]{2,}(?:s|'s|’s|'d)?$"
+)
+# Verbs that start a new ask ("..., and draft the posts"); also never part of a name at a sentence's
+# start ("Benchmark ByteCamp against ..."). Not the verbs that act on what came before ("write a post
+# and schedule it" is one job).
+ACTION_VERBS: tuple[str, ...] = (
+    "write", "wirte", "draft", "make", "create", "plan", "tell", "show", "give", "find", "check",
+    "compare", "reply", "respond", "answer", "suggest", "build", "prepare", "summarise",
+    "summarize", "analyse", "analyze", "see", "figure", "list", "get", "pull", "recommend",
+    "propose", "spot", "flag", "measure", "track", "turn", "adapt", "fix", "rethink", "rework",
+    "script", "set", "help", "assess", "gauge", "look", "decide", "benchmark", "rewrite", "redo",
+    "outline", "map", "review", "audit", "identify", "monitor", "report", "explain",
+    "thank", "use", "design", "brainstorm", "craft", "pick", "choose", "rank", "sketch", "update",
+    "change", "adjust", "handle", "address", "evaluate", "research", "investigate", "break",
+    "calculate", "forecast", "estimate", "watch", "let", "shorten", "translate", "repurpose",
+    "sort", "read", "scan", "pause", "hold", "draw", "compile",
+    "collect", "gather", "quantify", "score", "rate", "label", "classify", "tag", "segment",
+    "prioritise", "prioritize", "target", "focus", "promote", "announce", "lay", "work", "come",
+    "put", "keep",
+)  # fmt: skip
+_OPENERS = frozenset(ACTION_VERBS) | frozenset({
+    "what", "whats", "what's", "how", "which", "who", "whom", "whose", "when", "where", "why",
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will",
+    "shall", "has", "have", "had", "any", "the", "a", "an", "our", "my", "we", "i", "please",
+    "pls", "hey", "hi", "ok", "so", "and", "then", "also", "plus", "but", "if",
+})  # fmt: skip
+_CAPITALISED = re.compile(r"[A-Z][\w&'’-]*(?:\s+(?:&\s+)?[A-Z][\w'’-]*)*")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match "posting"/"posts"/"post"."""
+    for suffix in ("ing", "ies", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed content words of a text."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+def mask_names(text: str) -> str:
+    """The text with business names (capitalised words that are not platforms, months, acronyms...)
+    replaced by one placeholder; a capitalised first word counts only when a name continues it."""
+
+    def replace(match: re.Match[str]) -> str:
+        before = text[: match.start()].rstrip()
+        at_start = not before or before[-1] in ".!?;:\"'“(\n"
+        out: list[str] = []
+        run: list[str] = []
+
+        def close() -> None:
+            if not run:
+                return
+            if at_start and not out and (len(run) == 1 or run[0].lower() in _OPENERS):
+                out.append(run.pop(0))  # "Write ...", "Which ByteCamp ...": a sentence's first word
+            if run:
+                out.append(PLACEHOLDER + ("'s" if _POSSESSIVE.search(run[-1]) else ""))
+            run.clear()
+
+        for word in match.group(0).split():
+            if word == "&" and run:
+                continue
+            if _COMMON.match(word):
+                close()
+                out.append(word)
+            else:
+                run.append(word)
+        close()
+        return " ".join(out)
+
+    return _CAPITALISED.sub(replace, text)
+
+
+def lexical_features(texts: Sequence[str], dim: int = 2048) -> Matrix:
+    """Hashed, L2-normalised word unigrams, bigrams and character 4-grams, one row per text."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for row, text in enumerate(texts):
+        words = terms(text)
+        features = set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+        for word in _CHARS.findall(text.lower()):
+            padded = f"<{word}>"
+            features.update("#" + padded[i : i + 4] for i in range(max(1, len(padded) - 3)))
+        for feature in features:
+            out[row, zlib.crc32(feature.encode()) % dim] = 1.0
+        norm = float(np.linalg.norm(out[row]))
+        if norm:
+            out[row] /= norm
+    return out
+
+
+class IntentClassifier:
+    """Multinomial logistic regression from a request to one of `labels`, with probabilities."""
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        texts: Sequence[str],
+        targets: Sequence[int],
+        *,
+        embed: Embed | None = None,
+        l2: float = 1e-4,
+        steps: int = 200,
+        learning_rate: float = 0.1,
+    ) -> None:
+        if not labels or not texts:
+            raise ValueError("an intent classifier needs labels and example texts")
+        self.labels = list(labels)
+        self.embed = embed
+        self.l2 = l2
+        x = self.features(texts)
+        y = np.asarray(targets, dtype=np.int64)
+        self.weights, self.bias = self._fit(x, y, steps=steps, learning_rate=learning_rate)
+
+    def features(self, texts: Sequence[str]) -> Matrix:
+        """The classifier's input rows: the embedding and the word features of each masked text."""
+        masked = [mask_names(t) for t in texts]
+        # The placeholder stands for any name, ours or a rival's: no word feature of its own.
+        words = lexical_features([t.replace(PLACEHOLDER, " ") for t in masked])
+        if self.embed is None:
+            return words
+        meaning = np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+        return np.ascontiguousarray(np.concatenate([meaning, words], axis=1))
+
+    def _fit(
+        self, x: Matrix, y: npt.NDArray[np.int64], *, steps: int, learning_rate: float
+    ) -> tuple[Matrix, Matrix]:
+        d = x.shape[1]
+        k = len(self.labels)
+        onehot = np.eye(k, dtype=np.float32)[y]
+        counts = np.bincount(y, minlength=k).astype(np.float32)
+        sample = (1.0 / np.maximum(counts, 1.0))[y]  # every agent weighs the same in total
+        sample = (sample / sample.sum()).astype(np.float32)[:, None]
+        xt = np.ascontiguousarray(x.T)
+        weights = np.zeros((d, k), dtype=np.float32)
+        bias = np.zeros(k, dtype=np.float32)
+        params = [weights, bias]
+        first = [np.zeros_like(p) for p in params]
+        second = [np.zeros_like(p) for p in params]
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        for step in range(1, steps + 1):
+            probs = _softmax(x @ weights + bias)
+            error = (probs - onehot) * sample
+            grads = [xt @ error + self.l2 * weights, error.sum(axis=0)]
+            for p, g, m, v in zip(params, grads, first, second, strict=True):
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * g * g
+                m_hat = m / (1 - beta1**step)
+                v_hat = v / (1 - beta2**step)
+                p -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+        return weights, bias
+
+    def predict_proba(self, texts: Sequence[str]) -> Matrix:
+        """One row of label probabilities per text."""
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return _softmax(self.features(texts) @ self.weights + self.bias)
+
+
+def _softmax(z: Matrix) -> Matrix:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: Matrix = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
+
+
+def memoised(embed: Embed, *, limit: int = 20_000) -> Embed:
+    """`embed` with a per-text cache, so routers built again (tests, new graphs) reuse the vectors."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def cached(texts: list[str]) -> Matrix:
+        with lock:
+            known = {t: cache[t] for t in texts if t in cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, np.asarray(embed(missing), dtype=np.float32), strict=True))
+            known.update(fresh)
+            with lock:
+                if len(cache) + len(fresh) > limit:
+                    cache.clear()
+                cache.update(fresh)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32)
+
+    return cached
+
+
+@lru_cache(maxsize=1)
+def minilm_embed() -> Embed | None:
+    """The process's MiniLM embed function (memoised), or None without the `ml` extra."""
+    from brandcrew.memory.embedders import MiniLMEmbedder, minilm_available
+
+    if not minilm_available():
+        return None
+    encoder = MiniLMEmbedder()
+    return memoised(lambda texts: np.asarray(encoder.embed(texts), dtype=np.float32))
