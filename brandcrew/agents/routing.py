@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brandcrew.agents.intent import ACTION_VERBS, Embed, IntentClassifier, terms
+from brandcrew.agents.intent import ACTION_VERBS, PLACEHOLDER, Embed, IntentClassifier, terms
 from brandcrew.agents.spec import AgentSpec
 
-__all__ = ("Embed", "FastRouter", "RoutePlan", "RoutedTask", "split_asks")
+__all__ = ("Embed", "FastRouter", "RoutePlan", "RoutedTask", "as_named", "description_clauses", "split_asks")
 
 # --- cutting a request into asks ---
 
@@ -86,6 +86,26 @@ def split_asks(request: str) -> list[str]:
         else:
             asks.append(pending)
     return asks
+
+
+_CLAUSE = re.compile(r"[:;,]\s+(?:and\s+)?")
+
+
+def description_clauses(description: str) -> list[str]:
+    """The jobs a description lists ("Reports performance: account metrics, best times to post, ..."),
+    each a short example of its own; they help most an agent with few `examples:`."""
+    parts = [p.strip(" .()") for p in _CLAUSE.split(description)]
+    return [p for p in parts if len(p.split()) >= 2] if len(parts) > 1 else []
+
+
+_OUR = re.compile(r"\b[Oo]ur\b")
+
+
+def as_named(example: str) -> str | None:
+    """The example as a marketer asks it about a business by name ("How did our posts do" -> "How
+    did Acme's posts do"), or None when it says no "our". Requests name the brand they are about as
+    often as a rival's, while examples name mostly rivals: without these every name would mean a rival."""
+    return _OUR.sub(f"{PLACEHOLDER}'s", example, count=1) if _OUR.search(example) else None
 
 
 # --- plans ---
@@ -159,7 +179,8 @@ class FastRouter:
         texts: list[str] = []
         targets: list[int] = []
         for index, spec in enumerate(specs):
-            for text in [spec.description, *spec.examples]:
+            named = [n for n in (as_named(e) for e in spec.examples) if n]
+            for text in [spec.description, *description_clauses(spec.description), *spec.examples, *named]:
                 texts.append(text)
                 targets.append(index)
         self.classifier = (
