@@ -2,9 +2,11 @@
 
     brandcrew eval routing [--data FILE.jsonl] [--json]
 
-A request counts as correct when the set of agents chosen equals the labelled set. Decisions are
-made as on a first turn of the real graph: the fast router when it is confident, else the
-supervisor's model (the offline model when no provider key is set).
+A request counts as correct when the set of agents chosen equals the labelled set; for requests
+with several agents, `multi_order` is the share chosen in the labelled working order too. Decisions
+are made as on a first turn of the real graph: the fast router when it is confident, else the
+supervisor's model (the offline model when no provider key is set, which follows the router's
+best guess).
 """
 
 from __future__ import annotations
@@ -68,9 +70,12 @@ def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
     per_kind: dict[str, list[bool]] = defaultdict(list)
     by: Counter[str] = Counter()
     correct = 0
+    in_order: list[bool] = []
     for row, (agents, how) in zip(rows, decisions, strict=True):
         ok = set(agents) == set(row.agents)
         correct += ok
+        if len(row.agents) > 1:
+            in_order.append(agents == row.agents)
         by[how] += 1
         per_kind[row.kind].append(ok)
         for agent in row.agents:
@@ -81,6 +86,7 @@ def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
         "per_agent": {a: round(sum(v) / len(v), 4) for a, v in sorted(per_agent.items())},
         "per_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(per_kind.items())},
         "decided_by": dict(by),
+        **({"multi_order": round(sum(in_order) / len(in_order), 4)} if in_order else {}),
     }
 
 
@@ -96,6 +102,8 @@ def main(path: Path | None = None, *, as_json: bool = False) -> dict[str, Any]:
     table.add_row("all", f"{figures['accuracy']:.1%}")
     console.print(table)
     console.print(f"decided by: {figures['decided_by']}")
+    if "multi_order" in figures:
+        console.print(f"several agents, in the labelled order: {figures['multi_order']:.1%}")
     if as_json:
         print(json.dumps(figures))
     return figures

