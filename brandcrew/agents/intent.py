@@ -52,8 +52,8 @@ _COMMON = re.compile(
     r"|[A-Z0-9]{2,}(?:s|'s|’s|'d)?$"
 )
 # Verbs that start a new ask ("..., and draft the posts"); also never part of a name at a sentence's
-# start ("Benchmark ByteCamp against ..."). Not the verbs that act on what came before ("write a post
-# and schedule it" is one job).
+# start ("Benchmark ByteCamp against ..."). Not the verbs that act on what came before or constrain it
+# ("write a post and schedule it", "..., keep it short" are one job).
 ACTION_VERBS: tuple[str, ...] = (
     "write", "wirte", "draft", "make", "create", "plan", "tell", "show", "give", "find", "check",
     "compare", "reply", "respond", "answer", "suggest", "build", "prepare", "summarise",
@@ -67,7 +67,7 @@ ACTION_VERBS: tuple[str, ...] = (
     "sort", "read", "scan", "pause", "hold", "draw", "compile",
     "collect", "gather", "quantify", "score", "rate", "label", "classify", "tag", "segment",
     "prioritise", "prioritize", "target", "focus", "promote", "announce", "lay", "work", "come",
-    "put", "keep",
+    "put",
 )  # fmt: skip
 _OPENERS = frozenset(ACTION_VERBS) | frozenset({
     "what", "whats", "what's", "how", "which", "who", "whom", "whose", "when", "where", "why",

@@ -1,16 +1,18 @@
 """The fast router: sends clear requests straight to the right agent(s) without an LLM call.
 
 Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when the router is built,
-on what the specs say (each agent's description and `examples:`; never evaluation data): logistic
-regression over the request's sentence embedding (MiniLM offline when the `ml` extra is installed)
-and its words. Its probabilities are the router's confidence.
+on what the specs say, never on evaluation data: each agent's description, the jobs the description
+lists, its `examples:`, and those examples asked about a business by name. Logistic regression over
+the request's sentence embedding (MiniLM offline when the `ml` extra is installed) and its words;
+its probabilities are the router's confidence. Any agent a YAML file adds is in the fit.
 
 A request naming several jobs ("find what's trending and draft posts about it") is cut into asks at
 sentence ends, "then", and commas or "and" followed by a verb or a question word; a piece that asks
 nothing ("The recall story is spreading") stays with the ask after it. When two or more asks go to
 different agents the plan has one task per agent, in the order they work: measuring agents (step
-`analyze`) first, then planning (`plan`), then writing (`write`); the text's order breaks ties. Later
-parts that refer back to earlier ones ("...and write posts about it") run in order.
+`analyze`) first, then planning (`plan`), then writing (`write`); the text's order breaks ties. The
+tasks run in order, each seeing the answers before it, when a later stage follows an earlier one or a
+later part refers back ("...and write posts about it"); otherwise in parallel.
 
 When the best agent does not clearly win, the plan is not confident and the supervisor's model
 decides; the plan still carries the router's best guess, for the offline model to follow.
@@ -162,7 +164,7 @@ class FastRouter:
             min_part_confidence: probability every part of a several-agent plan needs for it to be
                 confident.
             min_part_probability: below this, a part is too unclear to add an agent of its own; it
-                goes along with the part before it.
+                goes along with the part before it (a part of one content word or none needs 0.8).
             min_keyword_score: keyword hits (`keywords:` of the spec) each chosen agent also needs for
                 a confident plan; 0 needs none, a huge value always defers to the supervisor's model.
             l2, steps: the classifier's penalty and training steps.
@@ -229,7 +231,10 @@ class FastRouter:
         for position, (ask, row) in enumerate(zip(asks, probs, strict=True)):
             best = int(np.argmax(row))
             agent, p = self.agents[best], float(row[best])
-            if p < self.min_part_probability:  # too unclear to add an agent: it goes with a neighbour
+            # A part too unclear to add an agent goes with a neighbour; a part of one word or none
+            # ("what do we say?") has to be very clear on its own.
+            floor = self.min_part_probability if len(terms(ask)) >= 2 else max(self.min_part_probability, 0.8)
+            if p < floor:
                 if parts:
                     agent, text, q, at = parts[-1]
                     parts[-1] = (agent, f"{text}; {ask}", q, at)
