@@ -98,6 +98,7 @@ class Publisher:
         """Keys that need work now: due pending rows, unknown rows, and claims of dead workers."""
         now = self.clock()
         stale = now - timedelta(seconds=self.policy.lease_s)
+        paused = select(Workspace.id).where(col(Workspace.publishing_paused_reason).is_not(None))
         with Session(self.engine) as session:
             rows = session.exec(
                 select(OutboxEntry.key)
@@ -119,6 +120,8 @@ class Publisher:
                     )
                     | ((col(OutboxEntry.status) == "publishing") & (col(OutboxEntry.claimed_at) < stale))
                 )
+                # A paused brand's rows wait (not due) until a person resumes its publishing.
+                .where(col(OutboxEntry.workspace_id).not_in(paused))
                 .order_by(col(OutboxEntry.due_at))
                 .limit(limit)
             ).all()

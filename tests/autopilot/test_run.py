@@ -127,3 +127,38 @@ async def test_crisis_pause_holds_publishing_until_cleared(tmp_path: Path) -> No
     assert after.posts_published > held.posts_published
     assert after.waiting_approval == len(day2.drafts)  # held items stay for a person to release
     _ = timedelta
+
+
+async def test_a_sandbox_crisis_raises_an_alert_that_pauses_the_campaign(tmp_path: Path) -> None:
+    from brandcrew.store.tables import Alert, Approval, Workspace
+
+    path = campaign_file(
+        tmp_path,
+        days=3,
+        listening={
+            "query": '"Northwind" OR northwind OR @northwind',
+            "poll_minutes": 60,
+            "alert_config": {
+                "enabled": ["crisis", "sentiment_drop"],
+                "pause_on": ["crisis", "sentiment_drop"],
+            },
+        },
+        sandbox_crisis={"day": 1, "hour": 8, "hours": 8, "intensity": 10},
+    )
+    summary = await run_autopilot(path, options=AutopilotOptions())
+    engine = get_engine()
+    with Session(engine) as session:
+        alerts = session.exec(select(Alert)).all()
+        workspace = session.get(Workspace, summary.workspace_id)
+        statements = session.exec(select(Approval).where(Approval.resource == "statement")).all()
+        cycles = cycles_of(session, summary.campaign_id)
+        published_after = session.exec(
+            select(OutboxEntry).where(
+                OutboxEntry.status == "published", col(OutboxEntry.published_at) >= cycles[2].window_start
+            )
+        ).all()
+    pausing = [a for a in alerts if a.paused_publishing]
+    assert pausing and workspace is not None and workspace.publishing_paused_reason
+    assert pausing[0].id in workspace.publishing_paused_reason
+    assert statements and all(s.status == "pending" for s in statements)  # the crisis agent's draft waits
+    assert cycles[2].plan["held"] and published_after == []  # nothing published after the alert
