@@ -520,10 +520,12 @@ async def test_unmatched_litellm_request_is_refused(
         assert cassette.play_count == 0
     # litellm maps vcrpy's CannotOverwriteExistingCassetteException to litellm.InternalServerError
     # (status 500 -- retry logic may treat it as retryable, hence max_retries=0); vcrpy's exception stays
-    # in the __cause__/__context__ chain and its message survives.
-    assert "Can't play back this request" in str(excinfo.value)
-    assert "differ in body" in str(excinfo.value)
+    # in the __cause__/__context__ chain. openai 3.x keeps vcrpy's message; openai 2.x (installed with
+    # the crewai extra) says "Connection error." instead, so the chain is what both must show.
     assert _chain_has_vcr_error(excinfo.value)
+    if "Connection error" not in str(excinfo.value):
+        assert "Can't play back this request" in str(excinfo.value)
+        assert "differ in body" in str(excinfo.value)
 
 
 @pytest.mark.asyncio
