@@ -3,18 +3,22 @@ nothing raised twice after a restart; a person's ack or resolve lifts the pause 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from brandcrew.jobs.publisher import Publisher
+from brandcrew.llm.runtime import LlmRuntime
 from brandcrew.services import alerts
+from brandcrew.services.alerts import AlertNotifier
 from brandcrew.services.errors import Conflict, NotFound
+from brandcrew.services.listening.polling import detector_cache
 from brandcrew.services.workspaces import set_publishing_pause
 from brandcrew.store.tables import Alert, Approval, AuditLog, ListeningMatch, Mention, Workspace
-from tests.utils.listening import ListeningWorld, make_listening_world
+from tests.utils.domain import TEST_CIPHER
+from tests.utils.listening import FAST, ListeningWorld, make_listening_world
 from tests.utils.sandbox import queue_posts
 
 CRISIS_ONLY = {"enabled": ["crisis"]}
@@ -86,9 +90,16 @@ async def test_a_restarted_process_raises_no_alert_twice(sqlite_engine: Any) -> 
     lw = make_listening_world(sqlite_engine, alert_config=CRISIS_ONLY)
     await _spike(lw)
     assert len(lw.alerts()) == 1
-    # A new process: fresh detector, fresh services; it polls the same moment and the next ones.
-    restarted = make_listening_world(sqlite_engine, alert_config=CRISIS_ONLY)
-    restarted.query_id = lw.query_id
+    # A new process: no detector snapshots, fresh services; it polls the same moment and the next ones.
+    # (The same world: making it again would load it and move its clock on by its history.)
+    detector_cache.clear()
+    restarted = ListeningWorld(
+        pw=lw.pw,
+        query_id=lw.query_id,
+        runtime=LlmRuntime.from_settings(engine=sqlite_engine),
+        notifier=AlertNotifier(sqlite_engine, TEST_CIPHER, retry=FAST),
+    )
+    assert restarted.pw.world.now() == lw.rounds[-1].poll.now
     again = await restarted.round()
     assert again.poll.alerts == [] and again.statements == []
     assert await restarted.run(timedelta(minutes=30)) == []
@@ -132,6 +143,36 @@ async def test_only_pausing_alerts_get_statements_and_the_rest_just_notify(sqlit
     assert [a.kind for a in raised if a.paused_publishing] == ["crisis"]
     assert [s.resource_id for s in _statements(lw)] == [a.id for a in raised if a.kind == "crisis"]
     assert all(a.reason for a in raised)
+
+
+async def test_influential_authors_of_a_crisis_are_one_alert_that_grows(sqlite_engine: Any) -> None:
+    lw = make_listening_world(sqlite_engine, alert_config={"enabled": ["influencer"]})
+    raised = await _spike(lw, minutes=180)
+    (alert,) = lw.alerts()  # one per query per 6-hour cooldown, not one per author
+    assert raised == [alert.id] and (alert.kind, alert.rule_key) == ("influencer", "influencer")
+    extended = [r.poll.queries[0].extended for r in lw.rounds]
+    assert sum(1 for ids in extended if ids == [alert.id]) >= 3, "later authors joined the open alert"
+
+    details = alert.details
+    top = details["top_authors"]
+    assert details["influential_authors"] >= 10 and details["influential_mentions"] >= len(top) == 10
+    assert [a["followers"] for a in top] == sorted((a["followers"] for a in top), reverse=True)
+    assert top[0]["author"] == details["author"] and f"@{top[0]['author']} (" in alert.reason
+    assert alert.reason.startswith(f"{details['influential_authors']} influential authors posted")
+    assert details["topic"] == "data leak" and details["query_name"] == "Brand mentions"
+    # The counts are the stored negative influential mentions of the alert's window so far.
+    with Session(lw.engine) as session:
+        rows = session.exec(
+            select(Mention.author_username)
+            .join(ListeningMatch, col(ListeningMatch.mention_id) == col(Mention.id))
+            .where(
+                col(ListeningMatch.created_at) >= alert.window_start,
+                col(ListeningMatch.created_at) < datetime.fromisoformat(details["counted_until"]),
+                col(Mention.author_followers) >= 100_000,
+                col(Mention.sentiment_score) <= -0.3,
+            )
+        ).all()
+    assert (len(set(rows)), len(rows)) == (details["influential_authors"], details["influential_mentions"])
 
 
 def _record(

@@ -144,6 +144,60 @@ def test_negative_mention_by_an_influential_author_alerts_once_per_cooldown() ->
     assert again == []
 
 
+def test_influential_authors_are_one_alert_per_query_per_cooldown() -> None:
+    cfg = CrisisConfig(influencer_followers=100_000, cooldown_minutes=60)
+    detector = CrisisDetector(cfg)
+
+    def angry(author: str, followers: int, score: float = -0.5) -> AuthorSignal:
+        return AuthorSignal(author=author, followers=followers, sentiment_score=score, text=f"{author}: no")
+
+    first = [angry("b", 300_000), angry("a", 150_000), angry("b", 300_000, -0.9), angry("c", 300_000)]
+    (alert,) = detector.observe(BucketStats(start=T0, mentions=4, influencers=first))
+    assert (alert.kind, alert.severity) == ("influencer", "medium")
+    # Most followed first, ties by mention count then name; counts per author.
+    assert alert.reason.startswith(
+        "3 influential authors posted 4 negative mentions: @b (300,000 followers, 2"
+    )
+    assert alert.reason.index("@b") < alert.reason.index("@c") < alert.reason.index("@a")
+    assert alert.details["authors"] == "@b x2, @c x1, @a x1"
+    assert (alert.details["author"], alert.details["sentiment_score"], alert.details["text"]) == (
+        "b",
+        -0.9,
+        "b: no",
+    )
+    assert (alert.details["influential_authors"], alert.details["influential_mentions"]) == (3, 4)
+    # Other authors within the cooldown raise nothing; after it, the next one does.
+    for k in range(1, 12):
+        assert (
+            detector.observe(
+                BucketStats(start=T0 + k * STEP, mentions=1, influencers=[angry(f"n{k}", 10**6)])
+            )
+            == []
+        )
+    (later,) = detector.observe(
+        BucketStats(start=T0 + 12 * STEP, mentions=1, influencers=[angry("z", 10**6)])
+    )
+    assert later.severity == "high" and later.details["author"] == "z"
+    assert later.reason.startswith("influential author @z (1,000,000 followers")
+
+
+def test_influencer_alert_text_lists_the_first_authors_and_counts_the_rest() -> None:
+    from brandcrew.services.listening.crisis import influencer_alert_text, influential_authors
+
+    cfg = CrisisConfig()
+    signals = [AuthorSignal(author=f"u{i}", followers=200_000 + i, sentiment_score=-0.6) for i in range(8)]
+    signals.append(AuthorSignal(author="u7", followers=200_007, sentiment_score=-0.4))
+    authors = influential_authors(signals, cfg)
+    assert [a.author for a in authors][:3] == ["u7", "u6", "u5"] and authors[0].mentions == 2
+    _, reason, details = influencer_alert_text(authors, cfg)
+    assert reason.startswith(
+        "8 influential authors posted 9 negative mentions: @u7 (200,007 followers, 2 mentions)"
+    )
+    assert " and 3 more (thresholds" in reason and details["authors"].endswith(" and 3 more")  # type: ignore[union-attr]
+    (alone,) = influential_authors(signals[-1:] + signals[-2:-1], cfg)
+    assert "posted 2 negative mentions (lowest score -0.60" in influencer_alert_text([alone], cfg)[1]
+
+
 def test_rules_can_be_disabled_and_configured_per_query() -> None:
     cfg = CrisisConfig.from_mapping({"spike_sigmas": 8, "enabled": ["volume_spike"], "unknown": 1})
     assert cfg.spike_sigmas == 8 and cfg.enabled == frozenset({"volume_spike"})

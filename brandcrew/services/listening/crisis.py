@@ -17,7 +17,10 @@ Rules, each configurable per query through `CrisisConfig`:
 - **sentiment drop**: the negative share over the last `sentiment_window_buckets` against the
   negative share of the trailing baseline, with a minimum volume, a minimum absolute rise and a
   binomial z-test.
-- **influential author**: a negative mention from an author with at least `influencer_followers`.
+- **influential authors**: negative mentions from authors with at least `influencer_followers`. The
+  rule is kept per query, not per author: one alert names every such author of its bucket (most
+  followed first, with their mention counts), and the ones who follow within the cooldown join it
+  (the poller extends the stored alert's details) instead of raising an alert each.
 
 An alert is edge-triggered (it fires when its condition becomes true, not in every bucket while it
 stays true) and then waits `cooldown_minutes` before the same rule may fire again for the query. When a
@@ -52,8 +55,11 @@ __all__ = [
     "CrisisConfig",
     "CrisisDetector",
     "CrisisMonitor",
+    "InfluentialAuthor",
     "MentionBucketer",
     "detect_series",
+    "influencer_alert_text",
+    "influential_authors",
 ]
 
 AlertKind = Literal["volume_spike", "sentiment_drop", "influencer", "crisis"]
@@ -478,38 +484,22 @@ class CrisisDetector:
         return fired, reason, details
 
     def _check_influencers(self, bucket: BucketStats) -> list[CrisisAlert]:
-        cfg = self.config
-        alerts: list[CrisisAlert] = []
-        for signal in bucket.influencers:
-            if (
-                signal.followers < cfg.influencer_followers
-                or signal.sentiment_score > cfg.influencer_max_score
-            ):
-                continue
-            key = f"influencer:{signal.author}"
-            if not self._cooled_down(key, bucket.start):
-                continue
-            self._last_fired[key] = bucket.start
-            alerts.append(
-                CrisisAlert(
-                    kind="influencer",
-                    at=bucket.start,
-                    query_id=self.query_id,
-                    severity="high" if signal.followers >= 10 * cfg.influencer_followers else "medium",
-                    reason=(
-                        f"influential author @{signal.author} ({signal.followers:,} followers, threshold "
-                        f"{cfg.influencer_followers:,}) posted a negative mention (score "
-                        f"{signal.sentiment_score:+.2f}, threshold {cfg.influencer_max_score:+.2f})"
-                    ),
-                    details={
-                        "author": signal.author,
-                        "followers": signal.followers,
-                        "sentiment_score": round(signal.sentiment_score, 3),
-                        "text": signal.text[:280],
-                    },
-                )
+        """One alert for the bucket's negative influential authors, once per cooldown for the query."""
+        authors = influential_authors(bucket.influencers, self.config)
+        if not authors or not self._cooled_down("influencer", bucket.start):
+            return []
+        self._last_fired["influencer"] = bucket.start
+        severity, reason, details = influencer_alert_text(authors, self.config)
+        return [
+            CrisisAlert(
+                kind="influencer",
+                at=bucket.start,
+                query_id=self.query_id,
+                severity=severity,
+                reason=reason,
+                details=details,
             )
-        return alerts
+        ]
 
     def _cooled_down(self, key: str, at: datetime) -> bool:
         last = self._last_fired.get(key)
@@ -533,6 +523,91 @@ class CrisisDetector:
         return CrisisAlert(
             kind=kind, at=at, query_id=self.query_id, severity=severity, reason=reason, details=details
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfluentialAuthor:
+    """One author's negative influential mentions, grouped for an influencer alert."""
+
+    author: str
+    followers: int
+    mentions: int
+    sentiment_score: float
+    """The lowest score of their mentions."""
+    text: str
+    """The text of their most negative mention."""
+
+
+def influential_authors(signals: Iterable[AuthorSignal], config: CrisisConfig) -> list[InfluentialAuthor]:
+    """The authors of the negative influential mentions among `signals`, most followed first.
+
+    Ties are broken by mention count, then name, so the order is the same on every rebuild.
+    """
+    grouped: dict[str, list[AuthorSignal]] = {}
+    for signal in signals:
+        if (
+            signal.followers >= config.influencer_followers
+            and signal.sentiment_score <= config.influencer_max_score
+        ):
+            grouped.setdefault(signal.author, []).append(signal)
+    authors = []
+    for author, items in grouped.items():
+        worst = min(items, key=lambda s: (s.sentiment_score, s.text))
+        authors.append(
+            InfluentialAuthor(
+                author=author,
+                followers=max(s.followers for s in items),
+                mentions=len(items),
+                sentiment_score=worst.sentiment_score,
+                text=worst.text,
+            )
+        )
+    return sorted(authors, key=lambda a: (-a.followers, -a.mentions, a.author))
+
+
+def influencer_alert_text(
+    authors: Sequence[InfluentialAuthor], config: CrisisConfig, *, listed: int = 5
+) -> tuple[Literal["low", "medium", "high"], str, dict[str, float | int | str]]:
+    """Severity, reason and details of one alert about `authors` (most followed first, not empty).
+
+    High when the most followed one has ten times `influencer_followers`; the reason names the first
+    `listed` authors with their followers and mention counts.
+    """
+    top = authors[0]
+    mentions = sum(a.mentions for a in authors)
+    severity: Literal["low", "medium", "high"] = (
+        "high" if top.followers >= 10 * config.influencer_followers else "medium"
+    )
+    more = f" and {len(authors) - listed} more" if len(authors) > listed else ""
+    if len(authors) == 1:
+        what = "a negative mention" if top.mentions == 1 else f"{top.mentions} negative mentions"
+        score = "score" if top.mentions == 1 else "lowest score"
+        reason = (
+            f"influential author @{top.author} ({top.followers:,} followers, threshold "
+            f"{config.influencer_followers:,}) posted {what} ({score} {top.sentiment_score:+.2f}, "
+            f"threshold {config.influencer_max_score:+.2f})"
+        )
+    else:
+        names = ", ".join(
+            f"@{a.author} ({a.followers:,} followers"
+            + (f", {a.mentions} mentions)" if a.mentions > 1 else ")")
+            for a in authors[:listed]
+        )
+        reason = (
+            f"{len(authors)} influential authors posted {mentions} negative mentions: {names}{more} "
+            f"(thresholds: {config.influencer_followers:,} followers, score "
+            f"{config.influencer_max_score:+.2f})"
+        )
+    details: dict[str, float | int | str] = {
+        "author": top.author,
+        "followers": top.followers,
+        "sentiment_score": round(top.sentiment_score, 3),
+        "text": top.text[:280],
+        "influential_authors": len(authors),
+        "influential_mentions": mentions,
+        "authors": ", ".join(f"@{a.author} x{a.mentions}" for a in authors[:listed]) + more,
+    }
+    return severity, reason, details
 
 
 class CrisisMonitor:

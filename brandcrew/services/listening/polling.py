@@ -11,10 +11,14 @@ One poll of a workspace, for each active query:
    again, it is only linked to the query;
 4. **score** the new ones' sentiment in batches and **store** them with author, reach, engagement
    and language;
-5. **detect**: the crisis detector is rebuilt from the query's stored mentions over its history
-   window (so a restarted process sees exactly what a running one would) and every alert it raises
-   for a recent, complete bucket is persisted, unless the alerts table already holds it or the same
-   rule fired within its cooldown. Alerts are the source of truth; the detector keeps no state.
+5. **detect**: the crisis detector is fed the query's stored mentions over its history window (so a
+   restarted process sees exactly what a running one would) and every alert it raises for a recent,
+   complete bucket is persisted, unless the alerts table already holds it or the same rule fired
+   within its cooldown. Alerts are the source of truth. Within a process a poll continues the
+   previous poll's detector snapshot (`DetectorCache`) instead of replaying two weeks of buckets; the
+   snapshot is used only while it equals what a fresh replay would build;
+6. **group**: influencer alerts are one per query per cooldown; the negative influential mentions that
+   follow within it are added to the open alert's reason and details (authors and counts).
 
 Per-query knobs live in the query's `alert_config` next to the detector's own (`CrisisConfig`):
 `backfill_hours`, `overlap_minutes`, `max_alert_age_minutes`, `history_hours` and `pause_on`.
@@ -24,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +55,8 @@ from brandcrew.services.listening.crisis import (
     CrisisAlert,
     CrisisConfig,
     CrisisDetector,
+    influencer_alert_text,
+    influential_authors,
 )
 from brandcrew.services.listening.query import (
     And,
@@ -76,10 +84,13 @@ from brandcrew.store.tables import (
 )
 
 __all__ = (
+    "DetectorCache",
     "ListeningOptions",
     "PollReport",
     "QueryPoll",
     "alert_topic",
+    "detector_cache",
+    "history_window",
     "poll_workspace",
     "query_filter",
     "rebuild_detector",
@@ -134,6 +145,8 @@ class QueryPoll:
     """New mentions stored (the others were already known)."""
     alerts: list[str] = field(default_factory=list)
     """Ids of the alerts raised."""
+    extended: list[str] = field(default_factory=list)
+    """Ids of open influencer alerts that later influential mentions joined (details updated)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -284,6 +297,10 @@ async def poll_workspace(
             raised = _raise(engine, query, alert, details, config, options, now)
             if raised is not None:
                 result.alerts.append(raised)
+        if "influencer" in config.enabled:
+            result.extended = await asyncio.to_thread(
+                _extend_influencer_alerts, engine, query, config, options, now
+            )
     return report
 
 
@@ -446,17 +463,21 @@ def _history_rows(
     return [(as_utc(r[0]) or start, r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
+def _epoch_over(session: Session, at: Any, seconds: int) -> Any:
+    """SQL for `at` in Unix seconds divided by `seconds` (whole buckets on SQLite, floored on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(func.extract("epoch", at) / seconds)
+    # SQLite stores UTC text; strftime('%s') reads it as Unix seconds
+    return cast(func.strftime("%s", at), Integer).op("/")(seconds)
+
+
 def _bucket_history(
     session: Session, query_id: str, config: CrisisConfig, start: datetime, end: datetime
 ) -> list[BucketStats]:
     """The query's buckets in [start, end), counted in the database; influential authors attached."""
     width = config.bucket_minutes * 60
     at = col(ListeningMatch.created_at)
-    index: Any
-    if session.get_bind().dialect.name == "postgresql":
-        index = func.floor(func.extract("epoch", at) / width)
-    else:  # SQLite stores UTC text; strftime('%s') reads it as Unix seconds
-        index = cast(func.strftime("%s", at), Integer).op("/")(width)
+    index = _epoch_over(session, at, width)
     counts = session.execute(
         sa_select(
             index.label("bucket"),
@@ -488,23 +509,188 @@ def _bucket_history(
     return [buckets[k] for k in sorted(buckets)]
 
 
+def _anchor_minutes(history: timedelta, bucket_minutes: int) -> int:
+    """How coarsely the history window's start moves: about a fourteenth of the window in whole
+    buckets, at most a day (a day for the default two weeks)."""
+    buckets = round(history / timedelta(minutes=bucket_minutes) / 14)
+    return bucket_minutes * max(1, min(buckets, 24 * 60 // bucket_minutes))
+
+
+def history_window(now: datetime, config: CrisisConfig, history: timedelta) -> tuple[datetime, datetime]:
+    """The [start, end) of the buckets a detector at `now` is fed: the complete buckets of `history`.
+
+    The start moves in steps (`_anchor_minutes`, a day for the default two weeks), not with every
+    poll, so the polls of one step replay one and the same series (an incremental poll continues it
+    exactly) at the price of up to one step more history than asked for.
+    """
+    end = _floor(now, config.bucket_minutes)
+    start = _floor(now - history, _anchor_minutes(history, config.bucket_minutes))
+    return min(start, end), end
+
+
 def rebuild_detector(
     session: Session, query: ListeningQuery, config: CrisisConfig, *, now: datetime, history: timedelta
 ) -> tuple[CrisisDetector, list[CrisisAlert]]:
     """A fresh detector fed the query's stored mentions of every complete bucket in the history window."""
-    end = _floor(now, config.bucket_minutes)
-    start = _floor(now - history, config.bucket_minutes)
+    start, end = history_window(now, config, history)
     detector = CrisisDetector(config, query_id=query.id)
     alerts = detector.observe_many(_bucket_history(session, query.id, config, start, end))
     return detector, alerts
 
 
+Fingerprint = tuple[int, int, int, int, int]
+
+
+def _fingerprint(
+    session: Session, query_id: str, config: CrisisConfig, start: datetime, end: datetime
+) -> Fingerprint:
+    """A cheap checksum of what the detector reads of [start, end): matches, negatives, the sum of
+    their timestamps, influential matches and their followers. Sums, so two ranges' add up."""
+    if end <= start:
+        return (0, 0, 0, 0, 0)
+    at = col(ListeningMatch.created_at)
+    influential = col(Mention.author_followers) >= config.influencer_followers
+    row = session.execute(
+        sa_select(
+            func.count(),
+            func.sum(case((col(Mention.sentiment) == "negative", 1), else_=0)),
+            func.sum(_epoch_over(session, at, 1)),
+            func.sum(case((influential, 1), else_=0)),
+            func.sum(case((influential, col(Mention.author_followers)), else_=0)),
+        )
+        .join(Mention, col(Mention.id) == col(ListeningMatch.mention_id))
+        .where(col(ListeningMatch.query_id) == query_id, at >= start, at < end)
+    ).one()
+    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+
+
+@dataclass(kw_only=True)
+class _Snapshot:
+    signature: tuple[Any, ...]
+    """(config, history, max alert age): what the snapshot was built for."""
+    detector: CrisisDetector
+    start: datetime
+    """Start of the history window (`history_window`)."""
+    fed_until: datetime
+    """The detector has been fed every bucket of [start, fed_until)."""
+    fingerprint: Fingerprint
+    """`_fingerprint` of [start, fed_until) when it was fed."""
+    alerts: list[CrisisAlert]
+    """The alerts those buckets raised that may still be recent."""
+
+
+class DetectorCache:
+    """Detector snapshots kept between polls in this process, so a poll feeds only the new buckets.
+
+    A query's snapshot is its detector fed the history window up to a *safe point*: the poll's time
+    less the fetch overlap, floored to a bucket. Later polls re-read only the overlap, so they store
+    no mention before it; a poll copies the snapshot and feeds it the buckets since (the open tail,
+    which late mentions may still fill), after first advancing the snapshot to its own safe point.
+
+    The cache is only a shortcut to the same detector a fresh process rebuilds (alerts stay the
+    source of truth): a snapshot is dropped when the query's config changes, when a poll's time is
+    before its safe point, when the history window's start moves on (`history_window`; daily by
+    default) or when the stored history before its safe point changed (a checksum of count,
+    negatives, timestamps and influential authors, e.g. a fetch that failed and caught up later).
+    """
+
+    def __init__(self, *, max_queries: int = 128) -> None:
+        """Keep at most `max_queries` snapshots (the least recently polled go first; one is about
+        half a megabyte for two weeks of history)."""
+        self.enabled = True
+        self.max_queries = max_queries
+        self.rebuilds = 0
+        """Polls that fed a fresh detector the whole history window."""
+        self.increments = 0
+        """Polls that continued a snapshot."""
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str], _Snapshot] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every snapshot (the next polls rebuild, as in a fresh process)."""
+        with self._lock:
+            self._entries.clear()
+
+    def take(self, key: tuple[str, str]) -> _Snapshot | None:
+        """Remove and return a query's snapshot (a concurrent poll of the same query rebuilds)."""
+        with self._lock:
+            return self._entries.pop(key, None) if self.enabled else None
+
+    def put(self, key: tuple[str, str], snapshot: _Snapshot) -> None:
+        """Keep a query's snapshot for its next poll."""
+        with self._lock:
+            if not self.enabled:
+                return
+            self._entries[key] = snapshot
+            while len(self._entries) > self.max_queries:
+                self._entries.popitem(last=False)
+
+
+detector_cache = DetectorCache()
+"""This process's detector snapshots (`enabled = False` makes every poll rebuild)."""
+
+
+def _detector_alerts(
+    session: Session, query: ListeningQuery, config: CrisisConfig, options: ListeningOptions, now: datetime
+) -> list[CrisisAlert]:
+    """The alerts a detector fed the history window at `now` raises, those before the safe point
+    only if they may still be recent; the same as `rebuild_detector`'s, from a snapshot when valid."""
+    history = options.history(config)
+    start, end = history_window(now, config, history)
+    safe = min(
+        end, max(start, _floor(now - timedelta(minutes=options.overlap_minutes), config.bucket_minutes))
+    )
+    signature = (config, history, options.max_alert_age_minutes)
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), query.id)
+    snap = detector_cache.take(key)
+    if snap is not None and (
+        snap.signature != signature
+        or snap.start != start
+        or snap.fed_until > safe
+        or _fingerprint(session, query.id, config, start, snap.fed_until) != snap.fingerprint
+    ):
+        snap = None
+    if snap is None:
+        fingerprint = _fingerprint(session, query.id, config, start, safe)  # before reading: a row
+        detector = CrisisDetector(config, query_id=query.id)  # stored in between forces a rebuild
+        alerts = detector.observe_many(_bucket_history(session, query.id, config, start, safe))
+        snap = _Snapshot(
+            signature=signature,
+            detector=detector,
+            start=start,
+            fed_until=safe,
+            fingerprint=fingerprint,
+            alerts=alerts,
+        )
+        detector_cache.rebuilds += 1
+    else:
+        delta = _fingerprint(session, query.id, config, snap.fed_until, safe)
+        snap.alerts += snap.detector.observe_many(
+            _bucket_history(session, query.id, config, snap.fed_until, safe)
+        )
+        snap.fingerprint = tuple(a + b for a, b in zip(snap.fingerprint, delta, strict=True))  # type: ignore[assignment]
+        snap.fed_until = safe
+        detector_cache.increments += 1
+    keep_from = safe - timedelta(minutes=options.max_alert_age_minutes + config.bucket_minutes)
+    snap.alerts = [a for a in snap.alerts if as_utc(a.at) >= keep_from]  # type: ignore[operator]
+    tail: list[CrisisAlert] = []
+    buckets = _bucket_history(session, query.id, config, safe, end)
+    if buckets:  # the open tail goes to a copy; the snapshot stays at the safe point
+        tail = pickle.loads(pickle.dumps(snap.detector, pickle.HIGHEST_PROTOCOL)).observe_many(buckets)
+    alerts = snap.alerts + tail
+    detector_cache.put(key, snap)
+    return alerts
+
+
 def _detect(
     engine: Engine, query: ListeningQuery, config: CrisisConfig, options: ListeningOptions, now: datetime
 ) -> list[tuple[CrisisAlert, dict[str, Any]]]:
-    """The recent alerts of a rebuilt detector, each with evidence (topic, examples) from its window."""
+    """The recent alerts of the query's detector, each with evidence (topic, examples) from its window."""
     with Session(engine) as session:
-        _, alerts = rebuild_detector(session, query, config, now=now, history=options.history(config))
+        alerts = _detector_alerts(session, query, config, options, now)
         oldest = now - timedelta(minutes=options.max_alert_age_minutes)
         recent = [a for a in alerts if as_utc(a.at) >= oldest]  # type: ignore[operator]
         out = []
@@ -593,8 +779,64 @@ def _raise(
 
 
 def _rule_key(alert: CrisisAlert) -> str:
-    """What a rule's cooldown is kept by: its kind, per author for influencers."""
-    return f"influencer:{alert.details.get('author')}" if alert.kind == "influencer" else alert.kind
+    """What a rule's cooldown is kept by: its kind (influencer alerts are grouped per query too)."""
+    return alert.kind
+
+
+def _extend_influencer_alerts(
+    engine: Engine, query: ListeningQuery, config: CrisisConfig, options: ListeningOptions, now: datetime
+) -> list[str]:
+    """Bring the query's open influencer alerts up to date; returns the ids of those changed.
+
+    An influencer alert stands for every negative influential mention of its cooldown window
+    [window start, window start + cooldown): its reason and details are recomputed from the stored
+    mentions of that window seen so far (authors most followed first, with their mention counts), so
+    the later ones join it instead of raising alerts of their own. The result depends only on the
+    stored mentions, so a restarted process writes the same; an alert is kept up to date until the
+    max alert age and the fetch overlap past its window's end. Severity and delivery are not changed.
+    """
+    cooldown = timedelta(minutes=config.cooldown_minutes)
+    grace = timedelta(minutes=options.max_alert_age_minutes + options.overlap_minutes)
+    end = _floor(now, config.bucket_minutes)
+    changed = []
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Alert).where(
+                Alert.workspace_id == query.workspace_id,
+                Alert.query_id == query.id,
+                Alert.rule_key == "influencer",
+                col(Alert.window_start) > now - cooldown - grace,
+                col(Alert.window_start) <= now,
+            )
+        ).all()
+        for row in rows:
+            start = as_utc(row.window_start)
+            assert start is not None
+            stop = min(start + cooldown, end)
+            signals = [
+                AuthorSignal(author=author, followers=followers, sentiment_score=score or 0.0, text=text)
+                for _at, author, _label, score, followers, text in _history_rows(
+                    session, query.id, start, stop, min_followers=config.influencer_followers
+                )
+            ]
+            authors = influential_authors(signals, config)
+            if not authors:
+                continue
+            _severity, reason, summary = influencer_alert_text(authors, config)
+            details = {
+                **(row.details or {}),
+                **summary,
+                "top_authors": [
+                    {"author": a.author, "followers": a.followers, "mentions": a.mentions}
+                    for a in authors[:10]
+                ],
+                "counted_until": stop.isoformat(),
+            }
+            if details != row.details or reason != row.reason:
+                row.details, row.reason = details, reason
+                session.add(row)
+                changed.append(row.id)
+    return changed
 
 
 def _record(
