@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from brandcrew.connectors.base import AccountAuth, Connector, TokenSet
+from brandcrew.connectors.errors import AuthExpired
 from brandcrew.services import audit
 from brandcrew.services.errors import NotFound
 from brandcrew.store.crypto import FieldCipher
@@ -17,6 +18,7 @@ from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import SocialAccount, utcnow
 
 ConnectorFactory = Callable[[SocialAccount], Connector]
+T = TypeVar("T")
 
 
 class AccountsService:
@@ -168,6 +170,13 @@ class AccountsService:
             )
             session.flush()
             return self.auth(account)
+
+    async def with_auth(self, account: SocialAccount, call: Callable[[AccountAuth], Awaitable[T]]) -> T:
+        """`call(auth)`; when the platform says the token expired, refresh it once and call again."""
+        try:
+            return await call(self.auth(account))
+        except AuthExpired:
+            return await call(await self.refresh(account.id))
 
     def mark_auth_expired(self, account_id: str) -> None:
         """Flag an account whose token could not be refreshed: it needs reconnecting."""

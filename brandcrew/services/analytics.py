@@ -6,13 +6,16 @@ works the same on the sandbox and on real platforms.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime, timedelta
 from statistics import mean
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from brandcrew.connectors.base import AccountAuth, Connector
 from brandcrew.services.accounts import AccountsService
 from brandcrew.store.tables import MetricPoint, OutboxEntry, SocialAccount, as_utc
 
@@ -71,54 +74,68 @@ class PostingSlot(BaseModel):
     mean_engagement_rate: float
 
 
+async def _post_metrics(connector: Connector, remote_ids: list[str], auth: AccountAuth) -> list[Any]:
+    return list(await connector.fetch_metrics(auth, remote_ids))
+
+
 async def collect_metrics(
     session: Session, accounts: AccountsService, *, workspace_id: str, now: datetime, max_age_days: int = 30
 ) -> int:
-    """Fetch current counters of recent published posts and every account; append them to `metrics`."""
-    written = 0
+    """Fetch current counters of recent published posts and every account; append them to `metrics`.
+
+    Every platform call happens before anything is written, so no write lock is held while waiting on
+    a network (and an expired token can be refreshed, which writes in its own transaction). The
+    caller's `session` only receives the new rows: pass one that holds no transaction yet.
+    """
     since = now - timedelta(days=max_age_days)
-    account_rows = session.exec(
-        select(SocialAccount).where(SocialAccount.workspace_id == workspace_id, col(SocialAccount.is_active))
-    ).all()
-    for account in account_rows:
-        connector = accounts.connector(account)
-        auth = accounts.auth(account)
-        entries = session.exec(
+    # Read in a session of our own, closed before any platform call: a refresh writes meanwhile, and a
+    # SQLite read snapshot older than that write could not become a write transaction afterwards.
+    with Session(session.get_bind(), expire_on_commit=False) as reader:
+        account_rows = reader.exec(
+            select(SocialAccount).where(
+                SocialAccount.workspace_id == workspace_id, col(SocialAccount.is_active)
+            )
+        ).all()
+        published = reader.exec(
             select(OutboxEntry).where(
-                OutboxEntry.account_id == account.id,
+                OutboxEntry.workspace_id == workspace_id,
                 OutboxEntry.status == "published",
                 col(OutboxEntry.published_at) >= since,
             )
         ).all()
-        by_remote = {e.remote_id: e for e in entries if e.remote_id}
+    points: list[MetricPoint] = []
+    for account in account_rows:
+        connector = accounts.connector(account)
+        by_remote = {e.remote_id: e for e in published if e.account_id == account.id and e.remote_id}
         if by_remote:
             try:
-                metrics = await connector.fetch_metrics(auth, list(by_remote))
+                metrics = await accounts.with_auth(
+                    account, functools.partial(_post_metrics, connector, list(by_remote))
+                )
             except NotImplementedError:
                 metrics = []
             for m in metrics:
                 entry = by_remote.get(m.remote_id)
                 if entry is None:
                     continue
-                for name in POST_METRICS:
-                    session.add(
-                        MetricPoint(
-                            workspace_id=workspace_id,
-                            account_id=account.id,
-                            platform=account.platform,
-                            post_id=entry.post_id,
-                            remote_id=m.remote_id,
-                            metric_type=name,
-                            value=float(getattr(m, name)),
-                            timestamp=m.collected_at,
-                        )
+                points.extend(
+                    MetricPoint(
+                        workspace_id=workspace_id,
+                        account_id=account.id,
+                        platform=account.platform,
+                        post_id=entry.post_id,
+                        remote_id=m.remote_id,
+                        metric_type=name,
+                        value=float(getattr(m, name)),
+                        timestamp=m.collected_at,
                     )
-                    written += 1
+                    for name in POST_METRICS
+                )
         try:
-            overview = await connector.fetch_account_metrics(auth)
+            overview = await accounts.with_auth(account, connector.fetch_account_metrics)
         except NotImplementedError:
             continue
-        session.add(
+        points.append(
             MetricPoint(
                 workspace_id=workspace_id,
                 account_id=account.id,
@@ -128,9 +145,9 @@ async def collect_metrics(
                 timestamp=overview.collected_at,
             )
         )
-        written += 1
+    session.add_all(points)
     session.flush()
-    return written
+    return len(points)
 
 
 def post_performance(

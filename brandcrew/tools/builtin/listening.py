@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import timedelta
@@ -113,7 +114,9 @@ async def competitor_accounts(ctx: ToolContext) -> list[dict[str, Any]]:
             continue
         connector = ctx.services.accounts.connector(account)
         try:
-            m = await connector.fetch_user_metrics(ctx.services.accounts.auth(account), c["username"])
+            m = await ctx.services.accounts.with_auth(
+                account, functools.partial(connector.fetch_user_metrics, username=c["username"])
+            )
             out.append({**c, "followers": m.followers, "posts": m.posts})
         except NotImplementedError:
             out.append({**c, "note": "metrics not available on this platform"})
@@ -121,23 +124,37 @@ async def competitor_accounts(ctx: ToolContext) -> list[dict[str, Any]]:
 
 
 @tool(untrusted_output=True)
-async def competitor_posts(ctx: ToolContext, username: str, days: int = 7) -> list[dict[str, Any]]:
-    """A competitor's public posts of the last `days` days (with engagement when the platform gives it)."""
+async def competitor_posts(
+    ctx: ToolContext, username: str, days: int = 7, platform: str | None = None
+) -> list[dict[str, Any]]:
+    """A competitor's public posts of the last `days` days, on one platform or every one it is tracked on."""
     with session_for(ctx) as session:
-        tracked = {c["username"]: c for c in workspaces.competitors(session, ctx.workspace_id)}
-        if username not in tracked:
-            from brandcrew.tools.errors import ToolRetry
+        tracked = workspaces.competitors(session, ctx.workspace_id)
+        own = {a.platform: a for a in session.query(SocialAccount).filter_by(workspace_id=ctx.workspace_id)}
+    matches = [c for c in tracked if c["username"] == username and platform in (None, c["platform"])]
+    if not matches:
+        from brandcrew.tools.errors import ToolRetry
 
-            raise ToolRetry(f"{username} is not a tracked competitor; tracked: {sorted(tracked)}")
-        account = (
-            session.query(SocialAccount)
-            .filter_by(workspace_id=ctx.workspace_id, platform=tracked[username]["platform"])
-            .first()
+        names = sorted({f"{c['username']} ({c['platform']})" for c in tracked})
+        raise ToolRetry(
+            f"{username} is not a tracked competitor{f' on {platform}' if platform else ''}; tracked: {names}"
         )
-    if account is None:
-        return []
-    connector = ctx.services.accounts.connector(account)
-    posts = await connector.fetch_user_posts(
-        ctx.services.accounts.auth(account), username, ctx.now() - timedelta(days=days)
-    )
-    return [{"text": p.text, "created_at": p.created_at.isoformat(), "url": p.url} for p in posts]
+    out: list[dict[str, Any]] = []
+    since = ctx.now() - timedelta(days=days)
+    for c in matches:
+        account = own.get(c["platform"])
+        if account is None:
+            continue
+        connector = ctx.services.accounts.connector(account)
+        posts = await ctx.services.accounts.with_auth(
+            account, functools.partial(_user_posts, connector, username, since)
+        )
+        out.extend(
+            {"platform": c["platform"], "text": p.text, "created_at": p.created_at.isoformat(), "url": p.url}
+            for p in posts
+        )
+    return out
+
+
+async def _user_posts(connector: Any, username: str, since: Any, auth: Any) -> list[Any]:
+    return list(await connector.fetch_user_posts(auth, username, since))
