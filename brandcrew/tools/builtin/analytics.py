@@ -76,11 +76,16 @@ def best_time_to_post(ctx: ToolContext, platform: str, utc_offset_hours: float =
         slots = analytics.best_times(
             session, workspace_id=ctx.workspace_id, account_id=account.id, utc_offset_hours=utc_offset_hours
         )
+        measured = sum(
+            p.account_id == account.id
+            for p in analytics.post_performance(session, workspace_id=ctx.workspace_id)
+        )
     return {
         "platform": platform,
         "best_hours": [{"hour": h, "mean_impressions": round(v, 1)} for h, v in hours[:5]],
         "best_slots": [f"{_DAYS[s.weekday]} {s.hour:02d}:00 ({s.posts} posts)" for s in slots[:5]],
-        "posts_measured": sum(1 for _ in hours),
+        "posts_measured": measured,
+        "hours_measured": len(hours),
     }
 
 
