@@ -247,7 +247,7 @@ def _line_chart(series: dict[str, dict[str, int]], *, title: str, width: int = 7
         points = " ".join(f"{x(days.index(d)):.1f},{y(v):.1f}" for d, v in sorted(values.items()))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.append(
-            f'<text x="{left + w - 4}" y="{upper + 14 + 14 * n}" class="lab" fill="{color}" text-anchor="end">'
+            f'<text x="{left + w - 4}" y="{upper + 14 + 14 * n}" class="lab" style="fill:{color}" text-anchor="end">'
             f"{html.escape(name)}</text>"
         )
     parts.append("</svg>")
@@ -267,7 +267,7 @@ def _bars(
     ]
     for i, (label, value, text) in enumerate(rows):
         y0 = 28 + i * (bar_h + gap)
-        length = (width - left - 120) * min(value / top, 1.0) if top else 0
+        length = (width - left - 120) * max(0.0, min(value / top, 1.0)) if top else 0
         color = _COLORS[i % len(_COLORS)]
         parts.append(
             f'<text x="{left - 8}" y="{y0 + 13}" class="lab" text-anchor="end">{html.escape(label)}</text>'
