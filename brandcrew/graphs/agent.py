@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+import threading
+from typing import Annotated, Any, NamedTuple, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
@@ -11,6 +12,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.store.base import BaseStore
+from sqlalchemy import text
 from sqlmodel import Session
 
 from brandcrew.agents.spec import AgentSpec
@@ -33,17 +35,55 @@ class AgentState(TypedDict, total=False):
     revised: bool
 
 
-def brand_values(ctx: ToolContext) -> dict[str, Any]:
-    """Values for agent prompt templates, from the workspace's brand profile."""
-    with Session(ctx.services.engine) as session:  # a read: no write lock, nothing to commit
-        brand = brand_of(session, ctx.workspace_id)
-    return {
+_BRAND_SOURCE = text("SELECT name, branding FROM workspaces WHERE id = :id")
+_BRAND_CACHE_SIZE = 256
+
+
+class _BrandEntry(NamedTuple):
+    source: tuple[Any, Any]
+    """The workspace's `name` and `branding` as read: the only inputs of its brand profile."""
+    values: dict[str, Any]
+    hints: dict[str, Any]
+
+
+_brand_cache: dict[str, _BrandEntry] = {}
+_brand_lock = threading.Lock()
+
+
+def _brand_entry(ctx: ToolContext) -> _BrandEntry:
+    """The workspace's brand values, parsed again only when its name or branding changed.
+
+    Every step still reads the row (one small Core query); what is skipped is the ORM load and the
+    validation of an unchanged profile.
+    """
+    engine = ctx.services.engine
+    with engine.connect() as conn:  # a read: no write lock, nothing to commit
+        row = conn.execute(_BRAND_SOURCE, {"id": ctx.workspace_id}).first()
+    source = None if row is None else (row[0], row[1])
+    entry = _brand_cache.get(ctx.workspace_id)
+    if entry is not None and source is not None and entry.source == source:
+        return entry
+    with Session(engine) as session:
+        brand = brand_of(session, ctx.workspace_id)  # NotFound when the workspace is gone
+    values = {
         "brand_name": brand.name,
         "brand_tone": brand.voice.tone,
         "brand_audience": brand.audience or "the brand's audience",
         "brand_industry": brand.industry or "its industry",
         "brand": brand,
     }
+    entry = _BrandEntry(source=source or (None, None), values=values, hints=brand.as_hints())
+    if source is not None:
+        with _brand_lock:
+            if len(_brand_cache) >= _BRAND_CACHE_SIZE:
+                _brand_cache.pop(next(iter(_brand_cache)))
+            _brand_cache[ctx.workspace_id] = entry
+    return entry
+
+
+def brand_values(ctx: ToolContext) -> dict[str, Any]:
+    """Values for agent prompt templates, from the workspace's brand profile."""
+    return dict(_brand_entry(ctx).values)
 
 
 def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBrandcrew | None = None) -> Any:
@@ -58,15 +98,16 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
 
     async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         ctx = context_from_config(config)
-        values = brand_values(ctx)
-        brand = values.pop("brand")
+        brand = _brand_entry(ctx)
+        values = dict(brand.values)
+        values.pop("brand")
         steps = state.get("steps", 0)
         system = SystemMessage(spec.render_prompt(values))
         runnable = base if steps >= spec.max_steps - 1 else with_tools
         try:
             # Hints go with the call: a model copy per step would cost LangChain a serialization.
             message = await runnable.ainvoke(
-                [system, *state.get("messages", [])], config, metadata_hints={"brand": brand.as_hints()}
+                [system, *state.get("messages", [])], config, metadata_hints={"brand": brand.hints}
             )
         except BudgetExceeded as exc:
             text = f"Paused: the budget is exhausted ({exc.scope}); nothing more was spent."

@@ -42,6 +42,23 @@ async def with_retries(
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> T:
     """Await `fn()`, retrying retryable ModelAPIErrors up to `attempts` times in all."""
+    # The first attempt runs bare: most calls succeed, and a tenacity loop costs more than the call.
+    try:
+        return await fn()
+    except ModelAPIError as exc:
+        if not exc.retryable or attempts <= 1:
+            raise
+        first_error = exc
+    replayed = False
+
+    async def again() -> T:
+        # Tenacity's first attempt replays the first failure, so its waits and stop count as before.
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            raise first_error
+        return await fn()
+
     kwargs = {"sleep": sleep} if sleep is not None else {}
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(1, attempts)),
@@ -52,5 +69,5 @@ async def with_retries(
     )
     async for attempt in retrying:
         with attempt:
-            return await fn()
+            return await again()
     raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover

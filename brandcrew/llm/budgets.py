@@ -8,6 +8,7 @@ than a cap between them. Money is integer nano-dollars so sums are exact.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from brandcrew.errors import BudgetExceeded
 from brandcrew.llm._cost import from_nanos
+from brandcrew.llm.ledger import _LLM_CALLS, ledger_values
 from brandcrew.store.engine import write_transaction
 from brandcrew.store.tables import BudgetCounter, BudgetReservation, LlmCall, new_id
 
@@ -63,7 +65,11 @@ class BudgetStore(Protocol):
         ...
 
     def settle(
-        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+        self,
+        reservation: Reservation,
+        actual_nanos: int,
+        *,
+        ledger_row: LlmCall | dict[str, Any] | None = None,
     ) -> bool:
         """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         ...
@@ -86,12 +92,21 @@ _HOLD = text(
     "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd + :a "
     "WHERE key = :k AND spent_nanousd + reserved_nanousd + :a <= limit_nanousd"
 )
+# The common case in one statement: the counter exists; its limit is set to the scope's as it holds.
+_SET_LIMIT_AND_HOLD = text(
+    "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd + :a, limit_nanousd = :l "
+    "WHERE key = :k AND spent_nanousd + reserved_nanousd + :a <= :l"
+)
 _COMMITTED = text("SELECT spent_nanousd + reserved_nanousd FROM budget_counters WHERE key = :k")
 _OPEN_RESERVATION = text(
     "SELECT keys, amount_nanousd FROM budget_reservations WHERE id = :id AND status = 'reserved'"
 )
 _CLOSE_RESERVATION = text(
     "UPDATE budget_reservations SET status = :s, actual_nanousd = :x WHERE id = :id AND status = 'reserved'"
+)
+_CLOSE_RESERVATION_RETURNING = text(
+    "UPDATE budget_reservations SET status = :s, actual_nanousd = :x WHERE id = :id AND status = 'reserved' "
+    "RETURNING keys, amount_nanousd"
 )
 _SPEND = text(
     "UPDATE budget_counters SET reserved_nanousd = reserved_nanousd - :a, "
@@ -126,6 +141,10 @@ class SqlBudgetStore:
             index_elements=["key"], set_={"limit_nanousd": new_counter.excluded.limit_nanousd}
         )
         self._status = counters.select().where(counters.c.key.in_(bindparam("keys", expanding=True)))
+        # UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35.
+        self._returning = dialect == "postgresql" or (
+            dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+        )
 
     def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int, *, ttl_s: int) -> Reservation:
         """Hold `amount_nanos` on every scope, or on none and raise BudgetExceeded."""
@@ -133,9 +152,13 @@ class SqlBudgetStore:
         reservation = Reservation(id=new_id(), keys=tuple(s.key for s in ordered), amount_nanos=amount_nanos)
         with write_transaction(self.engine) as conn:
             for scope in ordered:
-                conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
                 # The check and the increment are one statement: nobody can slip in between.
-                held = conn.execute(_HOLD, {"a": amount_nanos, "k": scope.key}).rowcount
+                params = {"a": amount_nanos, "k": scope.key, "l": scope.limit_nanos}
+                held = conn.execute(_SET_LIMIT_AND_HOLD, params).rowcount
+                if held != 1:
+                    # A new counter, or a full one: create it (or set its limit), then hold again.
+                    conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
+                    held = conn.execute(_HOLD, {"a": amount_nanos, "k": scope.key}).rowcount
                 if held != 1:
                     row = conn.execute(_COMMITTED, {"k": scope.key}).one()
                     raise _exceeded(scope.key, scope.limit_nanos, int(row[0]), amount_nanos)
@@ -154,32 +177,40 @@ class SqlBudgetStore:
         return reservation
 
     def _close(
-        self, reservation_id: str, actual_nanos: int | None, ledger_row: LlmCall | None = None
+        self,
+        reservation_id: str,
+        actual_nanos: int | None,
+        ledger_row: LlmCall | dict[str, Any] | None = None,
     ) -> bool:
+        close = {
+            "s": "released" if actual_nanos is None else "settled",
+            "x": actual_nanos,
+            "id": reservation_id,
+        }
         with write_transaction(self.engine) as conn:
-            row = conn.execute(_OPEN_RESERVATION, {"id": reservation_id}).first()
-            if row is None:
-                return False
+            if self._returning:
+                # Close and read the reservation in one statement.
+                row = conn.execute(_CLOSE_RESERVATION_RETURNING, close).first()
+                if row is None:
+                    return False
+            else:
+                row = conn.execute(_OPEN_RESERVATION, {"id": reservation_id}).first()
+                if row is None or conn.execute(_CLOSE_RESERVATION, close).rowcount != 1:
+                    return False
             keys, amount = json.loads(row[0]), int(row[1])
-            closed = conn.execute(
-                _CLOSE_RESERVATION,
-                {
-                    "s": "released" if actual_nanos is None else "settled",
-                    "x": actual_nanos,
-                    "id": reservation_id,
-                },
-            ).rowcount
-            if closed != 1:
-                return False
             for key in sorted(keys):
                 conn.execute(_SPEND, {"a": amount, "x": actual_nanos or 0, "k": key})
             if ledger_row is not None:
                 # Same transaction as the spend: the ledger always sums to what the budgets say.
-                conn.execute(LlmCall.__table__.insert(), ledger_row.model_dump())  # type: ignore[attr-defined]
+                conn.execute(_LLM_CALLS.insert(), ledger_values(ledger_row))
         return True
 
     def settle(
-        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+        self,
+        reservation: Reservation,
+        actual_nanos: int,
+        *,
+        ledger_row: LlmCall | dict[str, Any] | None = None,
     ) -> bool:
         """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         return self._close(reservation.id, actual_nanos, ledger_row)
@@ -297,7 +328,11 @@ class RedisBudgetStore:
         return bool(self._close_script(keys=keys, args=[reservation_id, actual_nanos, self.prefix]))
 
     def settle(
-        self, reservation: Reservation, actual_nanos: int, *, ledger_row: LlmCall | None = None
+        self,
+        reservation: Reservation,
+        actual_nanos: int,
+        *,
+        ledger_row: LlmCall | dict[str, Any] | None = None,
     ) -> bool:
         """Turn a reservation into spend of `actual_nanos`, writing its ledger row; False if closed already."""
         if ledger_row is not None and self.ledger is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, case, func
@@ -12,6 +12,14 @@ from sqlmodel import Session, col, select
 
 from brandcrew.llm._cost import from_nanos
 from brandcrew.store.tables import LlmCall
+
+_LLM_CALLS: Any = LlmCall.__table__  # type: ignore[attr-defined]
+
+
+def ledger_values(call: LlmCall | dict[str, Any]) -> dict[str, Any]:
+    """The column values of a ledger row given as a table model or as a dict of every column."""
+    return call if isinstance(call, dict) else call.model_dump()
+
 
 GroupBy = Literal["workspace", "campaign", "run", "agent", "model", "provider", "step", "day"]
 GROUP_BY: tuple[GroupBy, ...] = ("workspace", "campaign", "run", "agent", "model", "provider", "step", "day")
@@ -59,10 +67,10 @@ class CostLedger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, call: LlmCall) -> LlmCall:
-        """Append one row."""
+    def record(self, call: LlmCall | dict[str, Any]) -> LlmCall | dict[str, Any]:
+        """Append one row (a table model, or a dict of every column as the runtime builds it)."""
         with self.engine.begin() as conn:  # a Core insert: the ORM's unit of work costs more than the row
-            conn.execute(LlmCall.__table__.insert(), call.model_dump())  # type: ignore[attr-defined]
+            conn.execute(_LLM_CALLS.insert(), ledger_values(call))
         return call
 
     def rows(self, flt: CostFilter | None = None, *, limit: int = 1000) -> list[LlmCall]:

@@ -28,7 +28,7 @@ from brandcrew.llm.router import Candidate, ModelRouter, RouteDecision, RouteReq
 from brandcrew.llm.tokens import count_message_tokens
 from brandcrew.llm.usage import LlmUsage
 from brandcrew.settings import Settings, get_settings
-from brandcrew.store.tables import LlmCall
+from brandcrew.store.tables import new_id, utcnow
 
 log = logging.getLogger("brandcrew.llm")
 T = TypeVar("T")
@@ -248,9 +248,12 @@ class LlmRuntime:
         reservation: Reservation | None = None,
         status: str = "ok",
         error: str | None = None,
-    ) -> LlmCall:
+    ) -> dict[str, Any]:
+        """Every column of the call's `llm_calls` row (a dict: building the table model costs more)."""
         usage = response.usage
-        return LlmCall(
+        return dict(
+            id=new_id(),
+            created_at=utcnow(),
             workspace_id=ctx.workspace_id,
             campaign_id=ctx.campaign_id,
             run_id=ctx.run_id,
@@ -301,7 +304,7 @@ class LlmRuntime:
             cost_usd=Decimal(0),
             saved_usd=from_nanos(hit.cost_nanos or 0),
             cache_hit=True,
-            ledger_id=row.id,
+            ledger_id=row["id"],
         )
 
     async def _attempt(
@@ -434,7 +437,7 @@ class LlmRuntime:
                 CachedResponse(response=response, cost_nanos=cost_nanos),
                 ttl_s=self.settings.cache_ttl_s,
             )
-        return CallResult(response=response, decision=decision, cost_usd=cost, ledger_id=row.id)
+        return CallResult(response=response, decision=decision, cost_usd=cost, ledger_id=row["id"])
 
     def _record_failure(
         self,
