@@ -6,13 +6,24 @@ lists, its `examples:`, and those examples asked about a business by name. Logis
 the request's sentence embedding (MiniLM offline when the `ml` extra is installed) and its words;
 its probabilities are the router's confidence. Any agent a YAML file adds is in the fit.
 
-A request naming several jobs ("find what's trending and draft posts about it") is cut into asks at
-sentence ends, "then", and commas or "and" followed by a verb or a question word; a piece that asks
-nothing ("The recall story is spreading") stays with the ask after it. When two or more asks go to
-different agents the plan has one task per agent, in the order they work: measuring agents (step
-`analyze`) first, then planning (`plan`), then writing (`write`); the text's order breaks ties. The
-tasks run in order, each seeing the answers before it, when a later stage follows an earlier one or a
-later part refers back ("...and write posts about it"); otherwise in parallel.
+A request naming several jobs ("find what's trending and draft posts about it", "last month's numbers
+and a plan for next month", "how did we do? what should change?") is cut into asks by a search, not by
+a fixed list of verbs. Every place where one ask may end is a candidate cut: sentence ends, ";", new
+lines and list markers, "then", "also", "plus", "after that", "so we can", commas and "and". A piece
+that asks nothing ("The recall story is spreading") stays with the ask after it, and a colon before
+material ("turn this into a thread: ...") or a quote is never cut. Each way to cut the request into two
+or three parts is scored by the classifier: it counts only when every part is clear enough on its own
+and neighbouring parts go to different agents, and the one with the most evidence wins. A part is
+held to more when it is less likely to be an ask: an object after "and" ("the reach and impressions",
+"captions and hashtags") most of all; such a part is judged with the verb it shares ("draft a statement
+and replies to the comments" asks to draft replies). One job whose parts all go to one agent stays one
+task.
+
+When two or more asks go to different agents the plan has one task per agent, in the order they work:
+measuring agents (step `analyze`) first, then planning (`plan`), then writing (`write`); the text's
+order breaks ties. The tasks run in order, each seeing the answers before it, when a later stage
+follows an earlier one or a later part refers back ("...and write posts about it"); otherwise in
+parallel.
 
 When the best agent does not clearly win, the plan is not confident and the supervisor's model
 decides; the plan still carries the router's best guess, for the offline model to follow.
@@ -21,8 +32,9 @@ decides; the plan still carries the router's best guess, for the offline model t
 from __future__ import annotations
 
 import itertools
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +42,18 @@ import numpy as np
 from brandcrew.agents.intent import ACTION_VERBS, PLACEHOLDER, Embed, IntentClassifier, terms
 from brandcrew.agents.spec import AgentSpec
 
-__all__ = ("Embed", "FastRouter", "RoutePlan", "RoutedTask", "as_named", "description_clauses", "split_asks")
+__all__ = (
+    "Cut",
+    "Embed",
+    "FastRouter",
+    "RoutePlan",
+    "RoutedTask",
+    "as_named",
+    "candidate_cuts",
+    "description_clauses",
+    "is_statement",
+    "split_asks",
+)
 
 # --- cutting a request into asks ---
 
@@ -41,53 +64,151 @@ _VERB_ALT = "|".join(
 )
 _QUESTION = (
     "what|what's|whats|how|which|who|when|where|why|whose|is|are|was|were|do|does|did|can|could|should|"
-    "would|will|has|have|any"
+    "would|will|has|have|any|whether|if"
 )
-_ASK = (
-    r"(?:(?:and|then|also|plus|but|now)\s+)*"
-    r"(?:(?:please|pls|can you|could you|would you|help me|i need you to|i want you to)\s+)?"
-    rf"(?:{_VERB_ALT}|{_QUESTION})\b"
+_ASK_START = re.compile(
+    r"^\s*(?:(?:please|pls|can you|could you|would you|help me|i need you to|i want you to)\s+)?"
+    rf"(?:{_VERB_ALT}|{_QUESTION})\b",
+    re.IGNORECASE,
 )
-_ASK_START = re.compile(rf"^\s*{_ASK}", re.IGNORECASE)
-_HARD = re.compile(
-    r"(?:[;!?]+|\.(?=\s)|\n)\s*|\s*,?\s*\b(?:and then|after that|and also)\b\s*|,?\s+then\s+", re.IGNORECASE
+# Where one ask may end and the next begin: sentence ends, ";", ":", new lines and list markers,
+# commas, and "and", "plus", "also", "then", "after that", "as well as", "so we can" ...
+_CUT = re.compile(
+    r"(?:[.!?]+(?=\s|$)|[;\n]|:(?=\s))[\s\-•*]*(?:\d+[).]\s*)?"
+    r"|\s+\d+[).]\s+"
+    r"|\s*,\s*(?:(?:and|then|also|plus|but|after that|as well as)\s+)*"
+    r"|\s+(?:and then|and also|as well as|after that|along with|so (?:that )?(?:we|i|you) (?:can|could)|and|plus|"
+    r"also|then|\+)\s+",
+    re.IGNORECASE,
 )
-_SOFT = re.compile(rf"(?:,\s*(?:and\s+)?|\s+and\s+|\s+plus\s+)(?={_ASK})", re.IGNORECASE)
-_LEAD = re.compile(r"^\s*(?:(?:and|then|also|plus|but|so)\b[\s,]*)+", re.IGNORECASE)
+_HARD_CUT = re.compile(r"[.!?;\n\d+]|\b(?:then|also|plus|after|as well|along|so)\b", re.IGNORECASE)
+_LEAD = re.compile(
+    r"^(?:[\s,;:\-•*+]|\d+[).]|(?:and|then|also|plus|but|so|first|firstly|next|finally|after that|now)\b)*",
+    re.IGNORECASE,
+)
+# Words that open a noun phrase ("..., and a plan for next month"); after "and" or a comma, anything
+# else that asks nothing is most likely one more object of the same job ("the reach and impressions").
+_DETERMINER = re.compile(
+    r"^(?:a|an|the|some|any|our|my|their|your|his|her|its|this|that|these|those|one|two|three|four|five|"
+    r"six|seven|eight|nine|ten|few|several|each|every|all|both|last|next|first|\d+\w*|[\w&-]+(?:'s|’s|s'))\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"""(?:^|(?<=[\s:(]))(['"“‘])(?:(?!['"”’]).|['’](?=\w))+?['"”’](?=[\s.,;:!?)]|$)""")
+# A statement says what happened ("The recall story is spreading", "our growth stalled"): a finite verb
+# within its first words. A short lead-in ("Among the rival pet stores") asks nothing either.
+_FINITE = re.compile(
+    r"^(?:[\w&-]+(?:'s|’s)?\s+){0,6}?(?:[\w&-]+(?:'re|’re|'ve|’ve)"
+    r"|(?:it|there|that|here|everyone|everybody|someone|somebody|nobody|he|she)(?:'s|’s)"
+    r"|is|are|was|were|has|have|had|went|got|left|said|sent|made|took|came|ran|saw|wrote|told|lost|won|"
+    r"gave|found|broke|spent|seem|seems|seemed|keeps?|kept|just|(?!based\b|related\b|\w*eed\b)\w{3,}ed)\b",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(
+    r"^(?:among|amongst|for|in|on|at|with|after|before|since|during|from|by|about|regarding|given|as for|"
+    r"unlike|compared to|versus|vs)\b",
+    re.IGNORECASE,
+)
 _BACKREF = re.compile(
     r"\b(it|them|those|these|that|this|the results?|based on|accordingly|about it|from that|with that|"
     r"around it|like them|ours|theirs)\b",
     re.IGNORECASE,
 )
+_MAX_CUTS = 12
 
 _STAGES = {"analyze": 0, "classify": 0, "extract": 0, "route": 0, "plan": 1, "write": 2}
 """Which agents work first in a plan, by their step: measure, then decide, then write."""
 
 
-def split_asks(request: str) -> list[str]:
-    """The parts of a request that each ask for something, in order; statements join the next ask."""
-    pieces: list[str] = []
-    for sentence in _HARD.split(request):
-        if not sentence or not sentence.strip(" ,."):
+@dataclass(frozen=True)
+class Cut:
+    """A place where a request may be cut into two asks: the separator's span and how strong it is."""
+
+    start: int
+    end: int
+    kind: str
+    """`hard`: a sentence end, ";", a new line or list marker, "then", "also", "plus", "after that",
+    "so we can"...; `soft`: a comma or "and" before an ask or a noun phrase; `bare`: a comma or "and"
+    before a bare word ("the reach and impressions"), usually one more object of the same job."""
+
+
+def _clean(piece: str) -> str:
+    return _LEAD.sub("", piece).strip(" ,.;:!?-•*+")
+
+
+def is_statement(piece: str) -> bool:
+    """Whether a piece of a request says something rather than asks ("The recall story is spreading")."""
+    text = piece.strip()
+    if _ASK_START.match(text):
+        return False
+    if _LEAD_IN.match(text) and len(text.split()) <= 6:
+        return True
+    return bool(_FINITE.match(text))
+
+
+def candidate_cuts(request: str) -> list[Cut]:
+    """Every place a request may be cut into asks, in order. Never inside a quote, never before
+    material after a colon ("turn this into a thread: ..."); a statement stays with the ask after it
+    (the last one with the ask before it)."""
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(request)]
+    end = len(request.rstrip(" .!?"))
+    cuts: list[Cut] = []
+    for m in _CUT.finditer(request):
+        if m.start() == 0 or m.end() >= end or any(a < m.start() < b for a, b in quoted):
             continue
-        for piece in _SOFT.split(sentence):
-            piece = _LEAD.sub("", piece).strip(" ,.;")
-            if piece:
-                pieces.append(piece)
-    asks: list[str] = []
-    pending = ""
-    for piece in pieces:
-        if _ASK_START.match(piece):
-            asks.append(f"{pending}, {piece}" if pending else piece)
-            pending = ""
-        else:
-            pending = f"{pending}, {piece}" if pending else piece
-    if pending:
-        if asks:
-            asks[-1] = f"{asks[-1]}, {pending}"
-        else:
-            asks.append(pending)
-    return asks
+        after = _clean(request[m.end() :])
+        asks = bool(_ASK_START.match(after))
+        if ":" in m.group(0) and not asks:
+            continue
+        kind = (
+            "hard" if _HARD_CUT.search(m.group(0)) else "soft" if asks or _DETERMINER.match(after) else "bare"
+        )
+        cuts.append(Cut(m.start(), m.end(), kind))
+    if not cuts:
+        return cuts
+    pieces = _pieces(request, cuts)
+    glued = {i if i < len(cuts) else i - 1 for i, piece in enumerate(pieces) if is_statement(piece)}
+    cuts = [c for i, c in enumerate(cuts) if i not in glued]
+    if len(cuts) > _MAX_CUTS:  # a long message: its strongest cuts, in order
+        keep = sorted(cuts, key=lambda c: (c.kind != "hard", c.kind != "soft", c.start))[:_MAX_CUTS]
+        cuts = sorted(keep, key=lambda c: c.start)
+    return cuts
+
+
+def _pieces(request: str, cuts: Sequence[Cut]) -> list[str]:
+    bounds = [0, *(x for c in cuts for x in (c.start, c.end)), len(request)]
+    return [_clean(request[bounds[2 * i] : bounds[2 * i + 1]]) for i in range(len(cuts) + 1)]
+
+
+_VERB = re.compile(
+    r"^\s*(?:(?:please|pls|can you|could you|would you|help me|i need you to|i want you to)\s+)?"
+    rf"(?:{_VERB_ALT})\b(?:\s+(?:me|us)\b)?",
+    re.IGNORECASE,
+)
+
+
+def _shared_verbs(request: str, cuts: Sequence[Cut]) -> list[str | None]:
+    """For each cut, the verb a bare object after it shares: that of the nearest piece before it that
+    opens with one, without crossing a hard cut ("Pull the reach, the clicks and the impressions")."""
+    pieces = _pieces(request, cuts)
+    verbs: list[str | None] = []
+    current: str | None = None
+    for i in range(len(cuts)):
+        if i > 0 and cuts[i - 1].kind == "hard":
+            current = None
+        found = _VERB.match(pieces[i])
+        if found:
+            current = found.group(0).strip()
+        elif _ASK_START.match(pieces[i]):
+            current = None
+        verbs.append(current)
+    return verbs
+
+
+def split_asks(request: str) -> list[str]:
+    """The parts of a request that may each ask for something, in order: cut at every candidate but
+    "and" before a bare word; statements join the next ask. The router decides which cuts to keep."""
+    cuts = [c for c in candidate_cuts(request) if c.kind != "bare"]
+    return [p for p in _pieces(request, cuts) if p]
 
 
 _CLAUSE = re.compile(r"[:;,]\s+(?:and\s+)?")
@@ -151,7 +272,9 @@ class FastRouter:
         embed: Embed | None = None,
         min_confidence: float = 0.6,
         min_part_confidence: float = 0.5,
-        min_part_probability: float = 0.35,
+        min_part_probability: float = 0.4,
+        min_phrase_probability: float = 0.5,
+        min_bare_probability: float = 0.85,
         min_keyword_score: float = 0.0,
         l2: float = 1e-4,
         steps: int = 200,
@@ -163,8 +286,14 @@ class FastRouter:
             min_confidence: probability the best agent needs for a confident single-agent plan.
             min_part_confidence: probability every part of a several-agent plan needs for it to be
                 confident.
-            min_part_probability: below this, a part is too unclear to add an agent of its own; it
-                goes along with the part before it (a part of one content word or none needs 0.8).
+            min_part_probability: what a part that opens as an ask (a verb, a question word) or follows a
+                hard cut (a sentence end, "then", "also", "plus", a new line) needs to be an ask of its own;
+                below it, the part goes along with its neighbours. A part of one content word or none
+                needs 0.8.
+            min_phrase_probability: the same for a noun phrase after a comma or "and" ("..., and a plan
+                for next month").
+            min_bare_probability: the same for a bare word after a comma or "and" ("the reach and
+                impressions"), most often one more object of the same job.
             min_keyword_score: keyword hits (`keywords:` of the spec) each chosen agent also needs for
                 a confident plan; 0 needs none, a huge value always defers to the supervisor's model.
             l2, steps: the classifier's penalty and training steps.
@@ -173,6 +302,8 @@ class FastRouter:
         self.min_confidence = min_confidence
         self.min_part_confidence = min_part_confidence
         self.min_part_probability = min_part_probability
+        self.min_phrase_probability = min_phrase_probability
+        self.min_bare_probability = min_bare_probability
         self.min_keyword_score = min_keyword_score
         specs = [s for s in specs if s.name != "supervisor"]
         self.agents = [s.name for s in specs]
@@ -208,11 +339,14 @@ class FastRouter:
         """Route a request: one agent, several in working order, or a best guess that is not confident."""
         if self.classifier is None or not request.strip():
             return RoutePlan()
-        asks = split_asks(request)
-        probs = self.probabilities([request, *asks] if len(asks) >= 2 else [request])
+        cuts = candidate_cuts(request)
+        splits = list(self._splits(request, cuts))
+        texts = list(dict.fromkeys([request, *(part for parts, _ in splits for part in parts)]))
+        probs = self.probabilities(texts)
         scores = {a: round(float(p), 4) for a, p in zip(self.agents, probs[0], strict=True)}
-        if len(asks) >= 2:
-            plan = self._several(request, asks, probs[1:], scores)
+        if splits:
+            row = {text: probs[i] for i, text in enumerate(texts)}
+            plan = self._several(request, splits, row, scores)
             if plan is not None:
                 return plan
         best = int(np.argmax(probs[0]))
@@ -222,46 +356,84 @@ class FastRouter:
             tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
         )
 
+    def _splits(self, request: str, cuts: list[Cut]) -> Iterator[tuple[list[str], list[float]]]:
+        """Every way to cut the request into two or three asks at the candidate cuts, with the probability
+        each ask needs to stand on its own. A part that only names an object after a comma or "and"
+        shares the verb of the ask before it ("Draft a holding statement and replies to ..." asks to
+        draft replies; "Pull the reach and the impressions" to pull impressions) and is judged with it."""
+        verbs = _shared_verbs(request, cuts)
+        for count in (1, 2):
+            for chosen in itertools.combinations(range(len(cuts)), count):
+                pieces = _pieces(request, [cuts[i] for i in chosen])
+                if not all(pieces):
+                    continue
+                parts: list[str] = []
+                floors: list[float] = []
+                for before, piece in zip([None, *chosen], pieces, strict=True):
+                    cut = None if before is None else cuts[before]
+                    if cut is None or cut.kind == "hard" or _ASK_START.match(piece):
+                        part = piece
+                        marked = cut is not None or _ASK_START.match(piece)
+                        floor = self.min_part_probability if marked else self.min_phrase_probability
+                    else:
+                        verb = verbs[before] if before is not None else None
+                        part = f"{verb} {piece}" if verb else piece
+                        floor = (
+                            self.min_bare_probability if cut.kind == "bare" else self.min_phrase_probability
+                        )
+                    parts.append(part)
+                    floors.append(floor if len(terms(piece)) >= 2 else max(floor, 0.8))
+                yield parts, floors
+
     def _several(
-        self, request: str, asks: list[str], probs: np.ndarray, scores: dict[str, float]
+        self,
+        request: str,
+        splits: list[tuple[list[str], list[float]]],
+        probs: dict[str, np.ndarray],
+        scores: dict[str, float],
     ) -> RoutePlan | None:
-        """A plan with one task per agent when the asks clearly go to different agents."""
-        parts: list[tuple[str, str, float, int]] = []  # agent, text, probability, position
-        pending = ""
-        for position, (ask, row) in enumerate(zip(asks, probs, strict=True)):
-            best = int(np.argmax(row))
-            agent, p = self.agents[best], float(row[best])
-            # A part too unclear to add an agent goes with a neighbour; a part of one word or none
-            # ("what do we say?") has to be very clear on its own.
-            floor = self.min_part_probability if len(terms(ask)) >= 2 else max(self.min_part_probability, 0.8)
-            if p < floor:
-                if parts:
-                    agent, text, q, at = parts[-1]
-                    parts[-1] = (agent, f"{text}; {ask}", q, at)
-                else:
-                    pending = f"{pending}; {ask}" if pending else ask
-                continue
-            text, pending = (f"{pending}; {ask}" if pending else ask), ""
-            same = next((i for i, part in enumerate(parts) if part[0] == agent), None)
-            if same is None:
-                parts.append((agent, text, p, position))
+        """A plan with one task per agent from the best way to cut the request into asks for different
+        agents: every part clear enough on its own, neighbours for different agents, and the most
+        evidence over an even chance (the sum of log(2p)), which favours more asks only when each is clear."""
+        best: tuple[float, list[tuple[str, str, float]]] | None = None
+        for parts, floors in splits:
+            chosen: list[tuple[str, str, float]] = []  # agent, text, probability
+            for part, floor in zip(parts, floors, strict=True):
+                row = probs[part]
+                top = int(np.argmax(row))
+                if float(row[top]) < floor:
+                    break
+                chosen.append((self.agents[top], part, float(row[top])))
             else:
-                prev = parts[same]
-                parts[same] = (agent, f"{prev[1]}; {text}", min(prev[2], p), prev[3])
-        if len(parts) < 2:
+                if any(a == b for (a, *_), (b, *_) in itertools.pairwise(chosen)):
+                    continue
+                gain = sum(math.log(2 * p) for *_, p in chosen)
+                if best is None or gain > best[0]:
+                    best = (gain, chosen)
+        if best is None:
             return None
-        parts.sort(key=lambda part: (self._stage.get(part[0], 1), part[3]))
-        confident = min(p for _, _, p, _ in parts) >= self.min_part_confidence and self._has_keywords(
-            [(a, t) for a, t, _, _ in parts]
+        tasks: dict[str, tuple[str, float, int]] = {}  # agent -> text, probability, position
+        for position, (agent, text, p) in enumerate(best[1]):
+            if agent in tasks:
+                prev_text, prev_p, at = tasks[agent]
+                tasks[agent] = (f"{prev_text}; {text}", min(prev_p, p), at)
+            else:
+                tasks[agent] = (text, p, position)
+        if len(tasks) < 2:
+            return None
+        ordered = sorted(tasks.items(), key=lambda item: (self._stage.get(item[0], 1), item[1][2]))
+        confident = min(p for _, (_, p, _) in ordered) >= self.min_part_confidence and self._has_keywords(
+            [(a, t) for a, (t, _, _) in ordered]
         )
-        sequential = any(_BACKREF.search(ask) for ask in asks[1:]) or any(
-            self._stage.get(a, 1) < self._stage.get(b, 1) for (a, *_), (b, *_) in itertools.pairwise(parts)
+        texts = [text for _, text, _ in best[1]]
+        sequential = any(_BACKREF.search(text) for text in texts[1:]) or any(
+            self._stage.get(a, 1) < self._stage.get(b, 1) for (a, _), (b, _) in itertools.pairwise(ordered)
         )
-        tasks = [
+        routed = [
             RoutedTask(agent=agent, task=f"{text} (request: {request.strip()})", score=p)
-            for agent, text, p, _ in parts
+            for agent, (text, p, _) in ordered
         ]
-        return RoutePlan(tasks=tasks, confident=confident, sequential=sequential, scores=scores)
+        return RoutePlan(tasks=routed, confident=confident, sequential=sequential, scores=scores)
 
     def _has_keywords(self, chosen: list[tuple[str, str]]) -> bool:
         return all(self.keyword_score(agent, text) >= self.min_keyword_score for agent, text in chosen)

@@ -10,7 +10,14 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from brandcrew.agents import AgentSpec, default_agents
 from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed
-from brandcrew.agents.routing import FastRouter, as_named, description_clauses, split_asks
+from brandcrew.agents.routing import (
+    FastRouter,
+    as_named,
+    candidate_cuts,
+    description_clauses,
+    is_statement,
+    split_asks,
+)
 from brandcrew.graphs.supervisor import delegate_tools_for, route_decision, supervisor_prompt
 from brandcrew.llm.chat import ChatBrandcrew
 from brandcrew.llm.messages import ModelRequest
@@ -203,3 +210,97 @@ async def test_when_the_router_is_unsure_the_offline_model_follows_its_best_gues
     assert not guess.confident and guess.agents
     agents, how = await route_decision(request, router=never_sure, model=model, specs=specs)
     assert (agents, how) == (guess.agents, "supervisor model")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "agents"),
+    [
+        # Two noun phrases, no second verb.
+        ("Numbers from last week and a plan for the next one", ["analytics", "strategy"]),
+        (
+            "Compare us with the other bakeries, plus three captions for Friday",
+            ["competitor_analysis", "content_creator"],
+        ),
+        # Chained questions; "first ..., after that ..."; an implicit second ask.
+        ("How did the open day go? What should we change for the next one?", ["analytics", "strategy"]),
+        ("First pull the TikTok stats, after that draft a posting plan for June", ["analytics", "strategy"]),
+        (
+            "Check how people feel about the new hours so we can reply to the upset ones",
+            ["sentiment_analysis", "engagement"],
+        ),
+        # A list over new lines.
+        (
+            "- top posts this month\n- a calendar for next month\n- captions for week one",
+            ["analytics", "strategy", "content_creator"],
+        ),
+    ],
+)
+def test_asks_joined_without_a_verb_list_are_found(
+    router: FastRouter, request_text: str, agents: list[str]
+) -> None:
+    if router.embed is None:
+        pytest.skip("telling short noun phrases apart needs the sentence embedding")
+    assert router.route(request_text).agents == agents
+
+
+@pytest.mark.parametrize(
+    ("request_text", "agent"),
+    [
+        ("Write a caption and hashtags for the new loaf", "content_creator"),
+        ("How many likes and comments did the last reel get?", "analytics"),
+        ("Reply to the comments and DMs from the weekend", "engagement"),
+        ("Give me Q2's reach and impressions across all platforms", "analytics"),
+        ("Among the rival bakeries, whose posts get the most saves?", "competitor_analysis"),
+        ("The recall story is spreading, what do we do?", "crisis_management"),
+    ],
+)
+def test_one_job_with_and_inside_is_not_split(router: FastRouter, request_text: str, agent: str) -> None:
+    agents = router.route(request_text).agents
+    assert len(agents) == 1, agents
+    assert agents == [agent] or router.embed is None
+
+
+def test_an_object_after_and_shares_the_verb_before_it(router: FastRouter) -> None:
+    if router.embed is None:
+        pytest.skip("a bare object needs a very clear agent, which words alone rarely give")
+    plan = router.route(
+        "Draft a holding statement about the outage and replies for the people asking in the DMs"
+    )
+    assert plan.agents[-1] == "engagement", plan
+    assert plan.tasks[-1].task.startswith("Draft replies for the people asking in the DMs")
+
+
+def test_candidate_cuts_and_statements() -> None:
+    kinds = [c.kind for c in candidate_cuts("Pull the reach and impressions, then a plan and a post")]
+    assert kinds == ["bare", "hard", "soft"]
+    # Never inside a quote, never before the material after a colon.
+    assert candidate_cuts("Rewrite this: 'We are closed. Then we reopen Monday, and prices go up.'") == []
+    assert candidate_cuts("Turn this into a thread: the X2 now does 120km on one charge") == []
+    # A statement stays with the ask after it; the last one with the ask before it.
+    assert split_asks("Reach is down 30%. What happened, and what should we change?") == [
+        "Reach is down 30%. What happened",
+        "what should we change",
+    ]
+    assert split_asks("Plan next month, we do about two posts a week") == [
+        "Plan next month, we do about two posts a week"
+    ]
+    assert is_statement("Our follower growth stalled")
+    assert is_statement("a dozen customers tagged us in their videos")
+    assert is_statement("Among the rival pet stores")
+    assert not is_statement("a plan for next month")
+    assert not is_statement("what should we change")
+    assert not is_statement("we need a statement")
+
+
+def test_the_split_search_costs_one_classifier_call() -> None:
+    calls: list[int] = []
+    router = FastRouter(_specs())
+    predict = router.classifier.predict_proba  # type: ignore[union-attr]
+
+    def counted(texts: list[str]) -> Any:
+        calls.append(len(texts))
+        return predict(texts)
+
+    router.classifier.predict_proba = counted  # type: ignore[union-attr,method-assign]
+    router.route("Top posts this week, a plan for next week, and three captions, then replies to the DMs")
+    assert len(calls) == 1 and calls[0] > 5
