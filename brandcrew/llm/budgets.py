@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from brandcrew.errors import BudgetExceeded
@@ -115,6 +115,15 @@ _SPEND = text(
 _EXPIRED = text("SELECT id FROM budget_reservations WHERE status = 'reserved' AND expires_at < :now")
 
 
+def _status_of(row: Any) -> BudgetStatus:
+    return BudgetStatus(
+        key=row.key,
+        limit_nanos=row.limit_nanousd,
+        spent_nanos=row.spent_nanousd,
+        reserved_nanos=row.reserved_nanousd,
+    )
+
+
 def _exceeded(key: str, limit: int, committed: int, amount: int) -> BudgetExceeded:
     return BudgetExceeded(
         f"budget {key} cannot fit ${from_nanos(amount):.6f}: "
@@ -148,32 +157,56 @@ class SqlBudgetStore:
 
     def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int, *, ttl_s: int) -> Reservation:
         """Hold `amount_nanos` on every scope, or on none and raise BudgetExceeded."""
+        with write_transaction(self.engine) as conn:
+            return self._hold(conn, scopes, amount_nanos, ttl_s)
+
+    def reserve_routed(
+        self,
+        scopes: Sequence[BudgetScope],
+        choose: Callable[[list[BudgetStatus]], int],
+        *,
+        ttl_s: int,
+    ) -> Reservation | None:
+        """Read the scopes' figures, let `choose` turn them into an amount, and hold it: one transaction.
+
+        The same as `status` then `reserve` (nothing is held when `choose` returns 0), with one
+        transaction fewer per call; the figures `choose` sees cannot move before the hold.
+        """
+        with write_transaction(self.engine) as conn:
+            rows = conn.execute(self._status, {"keys": [s.key for s in scopes]}).all()
+            amount = choose([_status_of(r) for r in rows])
+            if not amount:
+                return None
+            return self._hold(conn, scopes, amount, ttl_s)
+
+    def _hold(
+        self, conn: Connection, scopes: Sequence[BudgetScope], amount_nanos: int, ttl_s: int
+    ) -> Reservation:
         ordered = sorted(scopes, key=lambda s: s.key)  # one global lock order: no deadlocks on Postgres
         reservation = Reservation(id=new_id(), keys=tuple(s.key for s in ordered), amount_nanos=amount_nanos)
-        with write_transaction(self.engine) as conn:
-            for scope in ordered:
-                # The check and the increment are one statement: nobody can slip in between.
-                params = {"a": amount_nanos, "k": scope.key, "l": scope.limit_nanos}
-                held = conn.execute(_SET_LIMIT_AND_HOLD, params).rowcount
-                if held != 1:
-                    # A new counter, or a full one: create it (or set its limit), then hold again.
-                    conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
-                    held = conn.execute(_HOLD, {"a": amount_nanos, "k": scope.key}).rowcount
-                if held != 1:
-                    row = conn.execute(_COMMITTED, {"k": scope.key}).one()
-                    raise _exceeded(scope.key, scope.limit_nanos, int(row[0]), amount_nanos)
-            now = datetime.now(UTC)
-            conn.execute(
-                BudgetReservation.__table__.insert(),  # type: ignore[attr-defined]
-                {
-                    "id": reservation.id,
-                    "keys": json.dumps(reservation.keys),
-                    "amount_nanousd": amount_nanos,
-                    "status": "reserved",
-                    "created_at": now,
-                    "expires_at": now + timedelta(seconds=ttl_s),
-                },
-            )
+        for scope in ordered:
+            # The check and the increment are one statement: nobody can slip in between.
+            params = {"a": amount_nanos, "k": scope.key, "l": scope.limit_nanos}
+            held = conn.execute(_SET_LIMIT_AND_HOLD, params).rowcount
+            if held != 1:
+                # A new counter, or a full one: create it (or set its limit), then hold again.
+                conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
+                held = conn.execute(_HOLD, {"a": amount_nanos, "k": scope.key}).rowcount
+            if held != 1:
+                row = conn.execute(_COMMITTED, {"k": scope.key}).one()
+                raise _exceeded(scope.key, scope.limit_nanos, int(row[0]), amount_nanos)
+        now = datetime.now(UTC)
+        conn.execute(
+            BudgetReservation.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "id": reservation.id,
+                "keys": json.dumps(reservation.keys),
+                "amount_nanousd": amount_nanos,
+                "status": "reserved",
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=ttl_s),
+            },
+        )
         return reservation
 
     def _close(
@@ -225,15 +258,7 @@ class SqlBudgetStore:
             return []
         with self.engine.connect() as conn:
             rows = conn.execute(self._status, {"keys": list(keys)}).all()
-        return [
-            BudgetStatus(
-                key=r.key,
-                limit_nanos=r.limit_nanousd,
-                spent_nanos=r.spent_nanousd,
-                reserved_nanos=r.reserved_nanousd,
-            )
-            for r in rows
-        ]
+        return [_status_of(r) for r in rows]
 
     def release_expired(self, now: datetime | None = None) -> int:
         """Release reservations left behind by dead processes; the number released."""

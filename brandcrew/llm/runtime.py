@@ -16,7 +16,7 @@ from brandcrew.errors import ModelAPIError, NoModelAvailable, OutputValidationEr
 from brandcrew.llm._cost import cost_of, from_nanos, to_nanos
 from brandcrew.llm._retry import with_retries
 from brandcrew.llm.backend import ModelBackend
-from brandcrew.llm.budgets import BudgetScope, BudgetStore, Reservation, SqlBudgetStore
+from brandcrew.llm.budgets import BudgetScope, BudgetStatus, BudgetStore, Reservation, SqlBudgetStore
 from brandcrew.llm.cache import CachedResponse, ResponseCache, SqlResponseCache, cache_key
 from brandcrew.llm.config import ModelsConfig, load_models_config
 from brandcrew.llm.context import LlmContext, current_context
@@ -88,7 +88,13 @@ class _Prepared:
 def _tightest(scopes: list[BudgetScope], store: BudgetStore) -> tuple[int | None, int | None]:
     if not scopes:
         return None, None
-    status = {s.key: s for s in store.status([s.key for s in scopes])}
+    return _tightest_of(scopes, store.status([s.key for s in scopes]))
+
+
+def _tightest_of(scopes: list[BudgetScope], statuses: list[BudgetStatus]) -> tuple[int | None, int | None]:
+    if not scopes:
+        return None, None
+    status = {s.key: s for s in statuses}
     best: tuple[int, int] | None = None
     for scope in scopes:
         st = status.get(scope.key)
@@ -168,11 +174,21 @@ class LlmRuntime:
     ) -> tuple[RouteDecision, list[BudgetScope]]:
         """The routing decision for a request and the budget scopes it must fit under (blocking I/O)."""
         scopes = self.limits.scopes_for(ctx)
-        remaining, limit = _tightest(scopes, self.budgets)
+        return self._decide(request, ctx, opts, scopes, _tightest(scopes, self.budgets)), scopes
+
+    def _decide(
+        self,
+        request: ModelRequest,
+        ctx: LlmContext,
+        opts: CallOptions,
+        scopes: list[BudgetScope],
+        tightest: tuple[int | None, int | None],
+    ) -> RouteDecision:
+        remaining, limit = tightest
         prompt_tokens = count_message_tokens(request.messages, tools=request.tools)
         if opts.model is not None:
-            return self._pinned(opts.model, prompt_tokens, request.max_tokens, ctx), scopes
-        decision = self.router.decide(
+            return self._pinned(opts.model, prompt_tokens, request.max_tokens, ctx)
+        return self.router.decide(
             RouteRequest(
                 agent=ctx.agent,
                 step=ctx.step,
@@ -185,7 +201,6 @@ class LlmRuntime:
                 budget_limit_nanos=limit,
             )
         )
-        return decision, scopes
 
     def _pinned(self, model: str, prompt_tokens: int, max_tokens: int, ctx: LlmContext) -> RouteDecision:
         provider = "offline" if model == "offline" else self.router.provider_of(model)
@@ -372,7 +387,22 @@ class LlmRuntime:
         self, request: ModelRequest, ctx: LlmContext, opts: CallOptions, streaming: bool = False
     ) -> tuple[RouteDecision, list[BudgetScope], _Prepared]:
         """Blocking: route, then prepare the first candidate (the chosen one when streaming)."""
-        decision, scopes = self.route(request, ctx, opts)
+        scopes = self.limits.scopes_for(ctx)
+        reserve_routed = getattr(self.budgets, "reserve_routed", None)
+        if scopes and reserve_routed is not None and not (opts.cache and self.cache is not None):
+            # No cache to look in between: read the budgets, route and reserve in one transaction.
+            chosen: list[tuple[RouteDecision, Candidate, float]] = []
+
+            def choose(statuses: list[BudgetStatus]) -> int:
+                decision = self._decide(request, ctx, opts, scopes, _tightest_of(scopes, statuses))
+                first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
+                chosen.append((decision, first, time.perf_counter()))
+                return first.worst_case_nanos or 0
+
+            reservation = reserve_routed(scopes, choose, ttl_s=self.settings.reservation_ttl_s)
+            decision, _first, started = chosen[-1]
+            return decision, scopes, _Prepared(started, None, reservation=reservation)
+        decision = self._decide(request, ctx, opts, scopes, _tightest(scopes, self.budgets))
         first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
         concrete = request.model_copy(update={"model": first.model})
         return decision, scopes, self._prepare(concrete, first, decision, scopes, ctx, opts)
