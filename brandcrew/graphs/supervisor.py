@@ -172,13 +172,21 @@ def build_supervisor(
     must_delegate = supervisor_model.bind_tools(delegate_tools, tool_choice="required")
     may_delegate = supervisor_model.bind_tools(delegate_tools, tool_choice="auto")
 
-    def route(state: SupervisorState) -> Command[Any]:
+    async def route(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
         request = _last_human(state)
         plan: RoutePlan = router.route(request)
         base: dict[str, Any] = {"work": _RESET, "rounds": 0, "step": 0, "guess": []}
         if not plan.confident:
             update = {**base, "mode": "llm", "route_reason": "supervisor model", "guess": plan.agents}
-            return Command(goto="supervisor", update=update)
+            # The supervisor's first round runs here, on the state as this update leaves it: one
+            # superstep fewer than going to the `supervisor` node.
+            routed: SupervisorState = {**state, **update, "work": []}  # type: ignore[typeddict-item]
+            first = await supervisor(routed, config)
+            # Both updates, in order (`work` is reset, then gets what the supervisor adds); a plain
+            # key the supervisor writes as well (`rounds`) takes the supervisor's value.
+            later: dict[str, Any] = first.update or {}
+            writes = [(k, v) for k, v in update.items() if k == "work" or k not in later]
+            return Command(goto=first.goto, update=[*writes, *later.items()])
         reason = f"fast router: {', '.join(plan.agents)} (p {', '.join(f'{t.agent}={t.score:.2f}' for t in plan.tasks)})"
         items = [{"agent": t.agent, "task": t.task, "order": i} for i, t in enumerate(plan.tasks)]
         if plan.sequential:
@@ -202,7 +210,7 @@ def build_supervisor(
         ]
         scratch.extend(new_results)
         if rounds >= MAX_SUPERVISOR_ROUNDS or (rounds and not new_results):
-            return Command(goto="finish", update={"scratch": new_results})
+            return _finished(state, {"scratch": new_results})
         bound = must_delegate if rounds == 0 else may_delegate
         conversation = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
         try:
@@ -211,13 +219,11 @@ def build_supervisor(
             )
         except BudgetExceeded as exc:
             text = f"Paused: the budget is exhausted ({exc.scope})."
-            return Command(
-                goto="finish", update={"work": [{"agent": "supervisor", "task": "", "answer": text}]}
-            )
+            return _finished(state, {"work": [{"agent": "supervisor", "task": "", "answer": text}]})
         calls = [c for c in getattr(decision, "tool_calls", []) if c["name"].startswith("ask_")]
         update: dict[str, Any] = {"scratch": [*new_results, decision], "rounds": rounds + 1}
         if not calls:
-            return Command(goto="finish", update=update)
+            return _finished(state, update)
         sends = [
             Send(
                 "delegate",
@@ -231,7 +237,12 @@ def build_supervisor(
             for i, c in enumerate(calls)
             if c["name"].removeprefix("ask_") in subgraphs
         ]
-        return Command(goto=sends or "finish", update=update)
+        return Command(goto=sends, update=update) if sends else _finished(state, update)
+
+    def _finished(state: SupervisorState, update: dict[str, Any]) -> Command[Any]:
+        """The supervisor is done: what `finish` would write, written now (one superstep fewer)."""
+        work = [*state.get("work", []), *update.get("work", [])]
+        return Command(goto=END, update={**update, **_final(work, state.get("route_reason", ""))})
 
     async def delegate(item: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         graph = subgraphs[item["agent"]]
@@ -256,7 +267,11 @@ def build_supervisor(
         return Command(goto=goto, update={**done, "step": step + 1})
 
     async def finish(state: SupervisorState) -> dict[str, Any]:  # async: no worker thread for this
-        work = sorted(state.get("work", []), key=lambda w: w.get("order", 0))
+        return _final(state.get("work", []), state.get("route_reason", ""))
+
+    def _final(work: list[WorkItem], route_reason: str) -> dict[str, Any]:
+        """The turn's answer: the workers' answers forwarded verbatim."""
+        work = sorted(work, key=lambda w: w.get("order", 0))
         if len(work) == 1:
             text = work[0].get("answer", "")
         else:
@@ -265,13 +280,13 @@ def build_supervisor(
         message = AIMessage(
             content=text,
             name="brandcrew",
-            response_metadata={"agents": agents_used, "route_reason": state.get("route_reason", "")},
+            response_metadata={"agents": agents_used, "route_reason": route_reason},
         )
         return {"messages": [message], "active_agent": agents_used[-1] if agents_used else None}
 
     graph = StateGraph(SupervisorState)
-    graph.add_node("route", route, destinations=("supervisor", "sequence", "delegate"))
-    graph.add_node("supervisor", supervisor, destinations=("delegate", "finish"))
+    graph.add_node("route", route, destinations=("supervisor", "sequence", "delegate", END))
+    graph.add_node("supervisor", supervisor, destinations=("delegate", END))
     graph.add_node("delegate", delegate)  # type: ignore[arg-type]  # Send payloads, not the state
     graph.add_node("sequence", sequence, destinations=("sequence", "finish"))
     graph.add_node("finish", finish)
