@@ -125,6 +125,16 @@ def mask_names(text: str) -> str:
     return _CAPITALISED.sub(replace, text)
 
 
+QUOTED = re.compile(r"""(?:^|(?<=[\s:(]))(['"“‘])(?:(?!['"”’]).|['’](?=\w))+?['"”’](?=[\s.,;:!?)]|$)""")
+"""A quoted span: opens after a space, colon or bracket and closes before one; inner apostrophes stay."""
+
+
+def quoted_material(text: str) -> str:
+    """The text with quoted material of four words or more ("rewrite this: 'We are pleased to ...'")
+    replaced by "the text": it is what the job works on, not what it asks."""
+    return QUOTED.sub(lambda m: "the text" if len(m.group(0).split()) >= 4 else m.group(0), text)
+
+
 def lexical_features(texts: Sequence[str], dim: int = 2048) -> Matrix:
     """Hashed, L2-normalised word unigrams, bigrams and character 4-grams, one row per text."""
     out = np.zeros((len(texts), dim), dtype=np.float32)
@@ -166,8 +176,9 @@ class IntentClassifier:
         self.weights, self.bias = self._fit(x, y, steps=steps, learning_rate=learning_rate)
 
     def features(self, texts: Sequence[str]) -> Matrix:
-        """The classifier's input rows: the embedding and the word features of each masked text."""
-        masked = [mask_names(t) for t in texts]
+        """The classifier's input rows: the embedding and the word features of each masked text (business
+        names and long quotes replaced)."""
+        masked = [mask_names(quoted_material(t)) for t in texts]
         # The placeholder stands for any name, ours or a rival's: no word feature of its own.
         words = lexical_features([t.replace(PLACEHOLDER, " ") for t in masked])
         if self.embed is None:

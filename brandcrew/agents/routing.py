@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brandcrew.agents.intent import ACTION_VERBS, PLACEHOLDER, Embed, IntentClassifier, terms
+from brandcrew.agents.intent import ACTION_VERBS, PLACEHOLDER, QUOTED, Embed, IntentClassifier, terms
 from brandcrew.agents.spec import AgentSpec
 
 __all__ = (
@@ -93,7 +93,6 @@ _DETERMINER = re.compile(
     r"six|seven|eight|nine|ten|few|several|each|every|all|both|last|next|first|\d+\w*|[\w&-]+(?:'s|’s|s'))\b",
     re.IGNORECASE,
 )
-_QUOTED = re.compile(r"""(?:^|(?<=[\s:(]))(['"“‘])(?:(?!['"”’]).|['’](?=\w))+?['"”’](?=[\s.,;:!?)]|$)""")
 # A statement says what happened ("The recall story is spreading", "our growth stalled"): a finite verb
 # within its first words. A short lead-in ("Among the rival pet stores") asks nothing either.
 _FINITE = re.compile(
@@ -149,7 +148,7 @@ def candidate_cuts(request: str) -> list[Cut]:
     """Every place a request may be cut into asks, in order. Never inside a quote, never before
     material after a colon ("turn this into a thread: ..."); a statement stays with the ask after it
     (the last one with the ask before it)."""
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(request)]
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(request)]
     end = len(request.rstrip(" .!?"))
     cuts: list[Cut] = []
     for m in _CUT.finditer(request):

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from brandcrew.agents import AgentSpec, default_agents
-from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed
+from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed, quoted_material
 from brandcrew.agents.routing import (
     FastRouter,
     as_named,
@@ -304,3 +304,11 @@ def test_the_split_search_costs_one_classifier_call() -> None:
     router.classifier.predict_proba = counted  # type: ignore[union-attr,method-assign]
     router.route("Top posts this week, a plan for next week, and three captions, then replies to the DMs")
     assert len(calls) == 1 and calls[0] > 5
+
+
+def test_quoted_material_is_what_the_job_works_on() -> None:
+    assert quoted_material("Make this sound less stiff: 'We are pleased to inform our users of changes'") == (
+        "Make this sound less stiff: the text"
+    )
+    unchanged = "Is that 'tiny wins' audio still growing? What's Drift's plan?"
+    assert quoted_material(unchanged) == unchanged
