@@ -12,7 +12,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.store.base import BaseStore
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from brandcrew.agents.spec import AgentSpec
@@ -36,6 +36,8 @@ class AgentState(TypedDict, total=False):
 
 
 _BRAND_SOURCE = text("SELECT name, branding FROM workspaces WHERE id = :id")
+_BRAND_SOURCE_SQL = "SELECT name, branding FROM workspaces WHERE id = "
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _BRAND_CACHE_SIZE = 256
 
 
@@ -57,9 +59,7 @@ def _brand_entry(ctx: ToolContext) -> _BrandEntry:
     validation of an unchanged profile.
     """
     engine = ctx.services.engine
-    with engine.connect() as conn:  # a read: no write lock, nothing to commit
-        row = conn.execute(_BRAND_SOURCE, {"id": ctx.workspace_id}).first()
-    source = None if row is None else (row[0], row[1])
+    source = _brand_source(engine, ctx.workspace_id)
     entry = _brand_cache.get(ctx.workspace_id)
     if entry is not None and source is not None and entry.source == source:
         return entry
@@ -79,6 +79,24 @@ def _brand_entry(ctx: ToolContext) -> _BrandEntry:
                 _brand_cache.pop(next(iter(_brand_cache)))
             _brand_cache[ctx.workspace_id] = entry
     return entry
+
+
+def _brand_source(engine: Engine, workspace_id: str) -> tuple[Any, Any] | None:
+    """The workspace's name and branding (as the driver returns them), or None when it is gone."""
+    mark = _MARKS.get(engine.dialect.paramstyle)
+    with engine.connect() as conn:  # a read: no write lock, nothing to commit
+        if mark is None:
+            row = conn.execute(_BRAND_SOURCE, {"id": workspace_id}).first()
+        else:
+            # One statement on the driver's cursor: no transaction to begin for a single read (the
+            # pool rolls back whatever the driver began when the connection goes back).
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(_BRAND_SOURCE_SQL + mark, (workspace_id,))
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+    return None if row is None else (row[0], row[1])
 
 
 def brand_values(ctx: ToolContext) -> dict[str, Any]:

@@ -149,7 +149,7 @@ class SqlBudgetStore:
         self._upsert = new_counter.on_conflict_do_update(
             index_elements=["key"], set_={"limit_nanousd": new_counter.excluded.limit_nanousd}
         )
-        self._status = counters.select().where(counters.c.key.in_(bindparam("keys", expanding=True)))
+        self._status_by_count: dict[int, Any] = {}
         # UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35.
         self._returning = dialect == "postgresql" or (
             dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
@@ -173,7 +173,7 @@ class SqlBudgetStore:
         transaction fewer per call; the figures `choose` sees cannot move before the hold.
         """
         with write_transaction(self.engine) as conn:
-            rows = conn.execute(self._status, {"keys": [s.key for s in scopes]}).all()
+            rows = self._read_status(conn, [s.key for s in scopes])
             amount = choose([_status_of(r) for r in rows])
             if not amount:
                 return None
@@ -257,8 +257,20 @@ class SqlBudgetStore:
         if not keys:
             return []
         with self.engine.connect() as conn:
-            rows = conn.execute(self._status, {"keys": list(keys)}).all()
+            rows = self._read_status(conn, list(keys))
         return [_status_of(r) for r in rows]
+
+    def _read_status(self, conn: Connection, keys: list[str]) -> list[Any]:
+        # One statement per number of keys, built once: an expanding IN is compiled on every call.
+        stmt = self._status_by_count.get(len(keys))
+        if stmt is None:
+            marks = ", ".join(f":k{i}" for i in range(len(keys)))
+            stmt = text(
+                "SELECT key, limit_nanousd, spent_nanousd, reserved_nanousd FROM budget_counters "
+                f"WHERE key IN ({marks})"
+            )
+            self._status_by_count[len(keys)] = stmt
+        return list(conn.execute(stmt, {f"k{i}": key for i, key in enumerate(keys)}).all())
 
     def release_expired(self, now: datetime | None = None) -> int:
         """Release reservations left behind by dead processes; the number released."""
