@@ -38,6 +38,8 @@ from brandcrew.tools.registry import ToolRegistry
 
 MAX_SUPERVISOR_ROUNDS = 3
 _RESET = "__reset__"
+_ANSWERS = "__answers__"
+"""In a delegation's payload: the route reason, when this delegation alone answers the turn."""
 
 
 class WorkItem(TypedDict, total=False):
@@ -194,7 +196,10 @@ def build_supervisor(
                 goto="sequence", update={**base, "mode": "sequence", "plan": items, "route_reason": reason}
             )
         return Command(
-            goto=[Send("delegate", item) for item in items],
+            # A single agent's delegation writes the turn's answer itself (no `finish` superstep).
+            goto=[Send("delegate", {**items[0], _ANSWERS: reason})]
+            if len(items) == 1
+            else [Send("delegate", item) for item in items],
             update={**base, "mode": "fast", "plan": items, "route_reason": reason},
         )
 
@@ -252,10 +257,17 @@ def build_supervisor(
         agent_config = with_tool_context(replace(ctx, agent=item["agent"]), config)
         result = await graph.ainvoke({"messages": [task_message(item["task"], context)]}, agent_config)
         answer = result.get("answer") or (result["messages"][-1].content if result.get("messages") else "")
-        return {"work": [{**item, "answer": str(answer)}]}
+        done: WorkItem = {k: v for k, v in item.items() if k != _ANSWERS}  # type: ignore[assignment]
+        done["answer"] = str(answer)
+        if _ANSWERS in item:
+            return {"work": [done], **_final([done], item[_ANSWERS])}
+        return {"work": [done]}
 
     def after_delegate(state: SupervisorState) -> str:
-        return "supervisor" if state.get("mode") == "llm" else "finish"
+        if state.get("mode") == "llm":
+            return "supervisor"
+        # A lone fast-routed delegation wrote the answer (see `route`).
+        return END if state.get("mode") == "fast" and len(state.get("plan", [])) == 1 else "finish"
 
     async def sequence(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
         plan, step = state.get("plan", []), state.get("step", 0)
@@ -291,7 +303,7 @@ def build_supervisor(
     graph.add_node("sequence", sequence, destinations=("sequence", "finish"))
     graph.add_node("finish", finish)
     graph.add_edge(START, "route")
-    graph.add_conditional_edges("delegate", after_delegate, ["supervisor", "finish"])
+    graph.add_conditional_edges("delegate", after_delegate, ["supervisor", "finish", END])
     graph.add_edge("finish", END)
     # The store (vector memory as a LangGraph BaseStore) is shared by every agent subgraph.
     return graph.compile(checkpointer=checkpointer, store=store, name="supervisor")
