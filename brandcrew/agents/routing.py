@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,6 +128,17 @@ class Cut:
     """`hard`: a sentence end, ";", a new line or list marker, "then", "also", "plus", "after that",
     "so we can"...; `soft`: a comma or "and" before an ask or a noun phrase; `bare`: a comma or "and"
     before a bare word ("the reach and impressions"), usually one more object of the same job."""
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A stretch of a request from candidate cut `start` to cut `end` (0 and the last are its ends)."""
+
+    start: int
+    end: int
+    text: str
+    floor: float
+    """The probability its best agent needs for it to be an ask of its own."""
 
 
 def _clean(piece: str) -> str:
@@ -339,13 +350,13 @@ class FastRouter:
         if self.classifier is None or not request.strip():
             return RoutePlan()
         cuts = candidate_cuts(request)
-        splits = list(self._splits(request, cuts))
-        texts = list(dict.fromkeys([request, *(part for parts, _ in splits for part in parts)]))
+        spans = self._spans(request, cuts)
+        texts = list(dict.fromkeys([request, *(span.text for span in spans)]))
         probs = self.probabilities(texts)
         scores = {a: round(float(p), 4) for a, p in zip(self.agents, probs[0], strict=True)}
-        if splits:
+        if spans:
             row = {text: probs[i] for i, text in enumerate(texts)}
-            plan = self._several(request, splits, row, scores)
+            plan = self._several(request, spans, len(cuts) + 1, row, scores)
             if plan is not None:
                 return plan
         best = int(np.argmax(probs[0]))
@@ -355,64 +366,68 @@ class FastRouter:
             tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
         )
 
-    def _splits(self, request: str, cuts: list[Cut]) -> Iterator[tuple[list[str], list[float]]]:
-        """Every way to cut the request into two or three asks at the candidate cuts, with the probability
-        each ask needs to stand on its own. A part that only names an object after a comma or "and"
-        shares the verb of the ask before it ("Draft a holding statement and replies to ..." asks to
-        draft replies; "Pull the reach and the impressions" to pull impressions) and is judged with it."""
+    def _spans(self, request: str, cuts: list[Cut]) -> list[_Span]:
+        """Every stretch of the request between two candidate cuts (or its ends) that could be one ask,
+        but the whole request, with the probability it needs to stand on its own. A stretch that only
+        names an object after a comma or "and" shares the verb of the ask before it ("Draft a holding
+        statement and replies to ..." asks to draft replies) and is judged with it."""
         verbs = _shared_verbs(request, cuts)
-        for count in (1, 2):
-            for chosen in itertools.combinations(range(len(cuts)), count):
-                pieces = _pieces(request, [cuts[i] for i in chosen])
-                if not all(pieces):
+        last = len(cuts) + 1
+        spans: list[_Span] = []
+        for i in range(last):
+            cut = cuts[i - 1] if i else None
+            start = cut.end if cut else 0
+            for j in range(i + 1, last + 1):
+                if (i, j) == (0, last):
                     continue
-                parts: list[str] = []
-                floors: list[float] = []
-                for before, piece in zip([None, *chosen], pieces, strict=True):
-                    cut = None if before is None else cuts[before]
-                    if cut is None or cut.kind == "hard" or _ASK_START.match(piece):
-                        part = piece
-                        marked = cut is not None or _ASK_START.match(piece)
-                        floor = self.min_part_probability if marked else self.min_phrase_probability
-                    else:
-                        verb = verbs[before] if before is not None else None
-                        part = f"{verb} {piece}" if verb else piece
-                        floor = (
-                            self.min_bare_probability if cut.kind == "bare" else self.min_phrase_probability
-                        )
-                    parts.append(part)
-                    floors.append(floor if len(terms(piece)) >= 2 else max(floor, 0.8))
-                yield parts, floors
+                piece = _clean(request[start : cuts[j - 1].start if j < last else len(request)])
+                if not piece:
+                    continue
+                opens = bool(_ASK_START.match(piece))
+                if cut is None or cut.kind == "hard" or opens:
+                    text = piece
+                    floor = self.min_part_probability if cut or opens else self.min_phrase_probability
+                else:
+                    verb = verbs[i - 1]
+                    text = f"{verb} {piece}" if verb else piece
+                    floor = self.min_bare_probability if cut.kind == "bare" else self.min_phrase_probability
+                floor = floor if len(terms(piece)) >= 2 else max(floor, 0.8)
+                spans.append(_Span(i, j, text, floor))
+        return spans
 
     def _several(
         self,
         request: str,
-        splits: list[tuple[list[str], list[float]]],
+        spans: list[_Span],
+        last: int,
         probs: dict[str, np.ndarray],
         scores: dict[str, float],
     ) -> RoutePlan | None:
-        """A plan with one task per agent from the best way to cut the request into asks for different
-        agents: every part clear enough on its own, neighbours for different agents, and the most
-        evidence over an even chance (the sum of log(2p)), which favours more asks only when each is clear."""
-        best: tuple[float, list[tuple[str, str, float]]] | None = None
-        for parts, floors in splits:
-            chosen: list[tuple[str, str, float]] = []  # agent, text, probability
-            for part, floor in zip(parts, floors, strict=True):
-                row = probs[part]
-                top = int(np.argmax(row))
-                if float(row[top]) < floor:
-                    break
-                chosen.append((self.agents[top], part, float(row[top])))
-            else:
-                if any(a == b for (a, *_), (b, *_) in itertools.pairwise(chosen)):
+        """A plan with one task per agent from the best way to cut the request into asks: every ask clear
+        enough on its own, neighbours for different agents, and the most evidence over an even chance
+        (the sum of log(2p) over the asks), which favours more asks only when each is clear. Found by
+        dynamic programming over the cuts, so a message with many jobs costs one classifier call."""
+        # best[j][agent]: the best asks covering the request up to cut j, the last one for `agent`.
+        best: dict[int, dict[str, tuple[float, list[tuple[str, str, float]]]]] = {0: {"": (0.0, [])}}
+        for span in sorted(spans, key=lambda s: (s.end, s.start)):
+            row = probs[span.text]
+            top = int(np.argmax(row))
+            agent, p = self.agents[top], float(row[top])
+            if p < span.floor:
+                continue
+            for prev, (gain, asks) in list(best.get(span.start, {}).items()):
+                if prev == agent:
                     continue
-                gain = sum(math.log(2 * p) for *_, p in chosen)
-                if best is None or gain > best[0]:
-                    best = (gain, chosen)
-        if best is None:
+                total = gain + math.log(2 * p)
+                here = best.setdefault(span.end, {})
+                if agent not in here or total > here[agent][0]:
+                    here[agent] = (total, [*asks, (agent, span.text, p)])
+        ends = best.get(last, {})
+        if not ends:
             return None
+        chosen = max(ends.values(), key=lambda found: found[0])[1]
         tasks: dict[str, tuple[str, float, int]] = {}  # agent -> text, probability, position
-        for position, (agent, text, p) in enumerate(best[1]):
+        for position, (agent, text, p) in enumerate(chosen):
             if agent in tasks:
                 prev_text, prev_p, at = tasks[agent]
                 tasks[agent] = (f"{prev_text}; {text}", min(prev_p, p), at)
@@ -424,7 +439,7 @@ class FastRouter:
         confident = min(p for _, (_, p, _) in ordered) >= self.min_part_confidence and self._has_keywords(
             [(a, t) for a, (t, _, _) in ordered]
         )
-        texts = [text for _, text, _ in best[1]]
+        texts = [text for _, text, _ in chosen]
         sequential = any(_BACKREF.search(text) for text in texts[1:]) or any(
             self._stage.get(a, 1) < self._stage.get(b, 1) for (a, _), (b, _) in itertools.pairwise(ordered)
         )

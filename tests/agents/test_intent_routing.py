@@ -312,3 +312,21 @@ def test_quoted_material_is_what_the_job_works_on() -> None:
     )
     unchanged = "Is that 'tiny wins' audio still growing? What's Drift's plan?"
     assert quoted_material(unchanged) == unchanged
+
+
+def test_a_message_with_many_jobs_gets_every_agent_in_working_order(router: FastRouter) -> None:
+    if router.embed is None:
+        pytest.skip("short asks need the sentence embedding")
+    plan = router.route(
+        "Our reach dropped and the comments are angry, so pull the numbers for May, compare us with Drift"
+        " and Bean Republic, tell me how people feel, plan June, and write the first three posts, plus"
+        " replies to the worst comments"
+    )
+    assert plan.agents == [
+        "analytics",
+        "competitor_analysis",
+        "sentiment_analysis",
+        "strategy",
+        "content_creator",
+        "engagement",
+    ], plan
