@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,13 +36,19 @@ log = logging.getLogger("brandcrew.llm")
 T = TypeVar("T")
 
 
+def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future[T]:
+    """`asyncio.to_thread` without its coroutine and task: the executor's future itself."""
+    run = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return asyncio.get_running_loop().run_in_executor(None, run)
+
+
 async def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking store I/O in a worker thread, and finish it even if the caller is cancelled.
 
     A reservation or settlement that was sent must not be lost half-way: on cancellation we wait
     for the thread to finish before letting the cancellation through.
     """
-    future = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    future = _in_thread(fn, *args, **kwargs)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
@@ -409,7 +417,7 @@ class LlmRuntime:
 
     async def _off_loop_reserving(self, fn: Callable[..., T], *args: Any) -> T:
         """`_off_loop` for a step that may reserve budget: a cancelled caller gives the reservation back."""
-        future = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        future = _in_thread(fn, *args)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
