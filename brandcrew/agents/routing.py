@@ -95,12 +95,22 @@ _DETERMINER = re.compile(
 )
 # A statement says what happened ("The recall story is spreading", "our growth stalled"): a finite verb
 # within its first words. A short lead-in ("Among the rival pet stores") asks nothing either.
-_FINITE = re.compile(
-    r"^(?:[\w&-]+(?:'s|’s)?\s+){0,6}?(?:[\w&-]+(?:'re|’re|'ve|’ve)"
-    r"|(?:it|there|that|here|everyone|everybody|someone|somebody|nobody|he|she)(?:'s|’s)"
-    r"|is|are|was|were|has|have|had|went|got|left|said|sent|made|took|came|ran|saw|wrote|told|lost|won|"
-    r"gave|found|broke|spent|seem|seems|seemed|keeps?|kept|just|(?!based\b|related\b|\w*eed\b)\w{3,}ed)\b",
+_CONTRACTED = re.compile(
+    r"[\w&-]+(?:'re|’re|'ve|’ve)|(?:it|there|that|here|everyone|everybody|someone|somebody|nobody|he|she)(?:'s|’s)",
     re.IGNORECASE,
+)
+_FINITE_VERBS = frozenset({
+    "is", "are", "was", "were", "has", "have", "had", "went", "got", "left", "said", "sent", "made", "took",
+    "came", "ran", "saw", "wrote", "told", "lost", "won", "gave", "found", "broke", "spent", "seem", "seems",
+    "seemed", "keep", "keeps", "kept", "just",
+})  # fmt: skip
+_NOT_PAST = frozenset({"based", "related", "need", "feed", "speed", "seed", "red", "bed", "shed"})
+_SUBORDINATE = frozenset({
+    "that", "which", "who", "we", "i", "you", "they", "he", "she", "it", "people", "once", "when", "if",
+    "because", "after", "before", "until", "while", "since", "so", "as", "where", "explaining", "saying",
+})  # fmt: skip
+_DETERMINERS = frozenset(
+    {"a", "an", "the", "our", "my", "your", "their", "this", "these", "those", "some", "any"}
 )
 _LEAD_IN = re.compile(
     r"^(?:among|amongst|for|in|on|at|with|after|before|since|during|from|by|about|regarding|given|as for|"
@@ -152,7 +162,17 @@ def is_statement(piece: str) -> bool:
         return False
     if _LEAD_IN.match(text) and len(text.split()) <= 6:
         return True
-    return bool(_FINITE.match(text))
+    words = [w.strip(',.;:!?"“”()') for w in text.split()[:9]]
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if i > 0 and (lower in _SUBORDINATE or lower.split("'")[0] in _SUBORDINATE):
+            return False  # "the posts we ...", "a post for once it's ...": a noun phrase with a clause
+        if _CONTRACTED.fullmatch(lower) or lower in _FINITE_VERBS:
+            return True
+        past = lower.endswith("ed") and len(lower) > 4 and lower not in _NOT_PAST
+        if past and i > 0 and words[i - 1].lower() not in _DETERMINERS:
+            return True  # "our growth stalled", not "a detailed plan"
+    return False
 
 
 def candidate_cuts(request: str) -> list[Cut]:

@@ -290,6 +290,9 @@ def test_candidate_cuts_and_statements() -> None:
     assert not is_statement("a plan for next month")
     assert not is_statement("what should we change")
     assert not is_statement("we need a statement")
+    assert not is_statement("a detailed plan for June")  # an adjective, not a verb
+    assert not is_statement("the three posts we discussed")  # a noun phrase with a clause
+    assert is_statement("a former client's accusation against the firm is going viral")
 
 
 def test_the_split_search_costs_one_classifier_call() -> None:
