@@ -92,11 +92,15 @@ def test_adjust_moves_weights_toward_what_works_and_says_why(tmp_path: Path) -> 
     why = {c.what: c.why for c in changes}
     assert "8.00% over 3 posts vs 5.00%" in why["pillar weight: tips"]
     assert "worse than average" in why["pillar weight: news"]
-    # Equal reach at 9 and 13: hours stay (no thrash on noise).
+    # Equal reach at 9 and 13: hours stay (no thrash on noise); two posts at 18 are not enough.
+    few = [
+        planning.Measured(platform="x", pillar="tips", local_hour=18, impressions=9000, engagements=90)
+    ] * 2
+    assert planning.adjust(spec, measured + few, tuning)[0].hours["x"][0] != 18
     assert not any(c.what.startswith("posting hours") for c in changes)
     more = [
         planning.Measured(platform="x", pillar="tips", local_hour=18, impressions=3000, engagements=90)
-    ] * 2
+    ] * 3
     tuning, changes = planning.adjust(spec, measured + more, tuning)
     assert tuning.hours["x"][0] == 18
     assert any("posts at 18:00 averaged 3,000 impressions" in c.why for c in changes)

@@ -14,8 +14,10 @@ from brandcrew.services.autopilot.spec import CampaignSpec
 
 MIN_POSTS_TO_ADJUST = 2
 """A pillar or hour needs this many measured posts before its results move the plan."""
-HOUR_GAIN = 1.1
-"""Posting hours are reordered only when the best hour beats the current first one by 10%."""
+HOUR_GAIN = 1.2
+"""Posting hours are reordered only when the best hour beats the current first one by 20%."""
+MIN_POSTS_PER_HOUR = 3
+"""An hour needs this many measured posts before its reach can reorder the posting hours."""
 MAX_STEP = 0.5
 """A cycle changes a pillar's weight by at most +-50%: results of a few posts are noisy."""
 
@@ -173,7 +175,7 @@ def adjust(
         by_platform_hour[m.platform][m.local_hour].append(m.impressions)
     for platform, per_hour in by_platform_hour.items():
         ranked = sorted(
-            ((h, mean(v)) for h, v in per_hour.items() if len(v) >= MIN_POSTS_TO_ADJUST),
+            ((h, mean(v)) for h, v in per_hour.items() if len(v) >= MIN_POSTS_PER_HOUR),
             key=lambda hv: hv[1],
             reverse=True,
         )
