@@ -149,6 +149,20 @@ class _Span:
     text: str
     floor: float
     """The probability its best agent needs for it to be an ask of its own."""
+    ask: str | None = None
+    """The ask without the statements before it, when it has some: judged too, as the context can
+    drown a different ask ("our rating tanked and there's a press story; find out how people feel")."""
+
+
+def _ask_after_context(request: str, start: int, stop: int, context: Sequence[Cut]) -> str | None:
+    at = start
+    for cut in context:
+        if not start <= cut.start < stop:
+            continue
+        if not is_statement(_clean(request[at : cut.start])):
+            break
+        at = cut.end
+    return _clean(request[at:stop]) or None if at > start else None
 
 
 def _clean(piece: str) -> str:
@@ -179,6 +193,11 @@ def candidate_cuts(request: str) -> list[Cut]:
     """Every place a request may be cut into asks, in order. Never inside a quote, never before
     material after a colon ("turn this into a thread: ..."); a statement stays with the ask after it
     (the last one with the ask before it)."""
+    return _cuts(request)[0]
+
+
+def _cuts(request: str) -> tuple[list[Cut], list[Cut]]:
+    """The candidate cuts, and the cuts after statements that were glued to the ask after them."""
     quoted = [(m.start(), m.end()) for m in QUOTED.finditer(request)]
     end = len(request.rstrip(" .!?"))
     cuts: list[Cut] = []
@@ -194,14 +213,15 @@ def candidate_cuts(request: str) -> list[Cut]:
         )
         cuts.append(Cut(m.start(), m.end(), kind))
     if not cuts:
-        return cuts
+        return cuts, []
     pieces = _pieces(request, cuts)
     glued = {i if i < len(cuts) else i - 1 for i, piece in enumerate(pieces) if is_statement(piece)}
+    context = [c for i, c in enumerate(cuts) if i in glued]
     cuts = [c for i, c in enumerate(cuts) if i not in glued]
     if len(cuts) > _MAX_CUTS:  # a long message: its strongest cuts, in order
         keep = sorted(cuts, key=lambda c: (c.kind != "hard", c.kind != "soft", c.start))[:_MAX_CUTS]
         cuts = sorted(keep, key=lambda c: c.start)
-    return cuts
+    return cuts, context
 
 
 def _pieces(request: str, cuts: Sequence[Cut]) -> list[str]:
@@ -369,9 +389,9 @@ class FastRouter:
         """Route a request: one agent, several in working order, or a best guess that is not confident."""
         if self.classifier is None or not request.strip():
             return RoutePlan()
-        cuts = candidate_cuts(request)
-        spans = self._spans(request, cuts)
-        texts = list(dict.fromkeys([request, *(span.text for span in spans)]))
+        cuts, context = _cuts(request)
+        spans = self._spans(request, cuts, context)
+        texts = list(dict.fromkeys([request, *(t for span in spans for t in (span.text, span.ask) if t)]))
         probs = self.probabilities(texts)
         scores = {a: round(float(p), 4) for a, p in zip(self.agents, probs[0], strict=True)}
         if spans:
@@ -386,7 +406,7 @@ class FastRouter:
             tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
         )
 
-    def _spans(self, request: str, cuts: list[Cut]) -> list[_Span]:
+    def _spans(self, request: str, cuts: list[Cut], context: list[Cut]) -> list[_Span]:
         """Every stretch of the request between two candidate cuts (or its ends) that could be one ask,
         but the whole request, with the probability it needs to stand on its own. A stretch that only
         names an object after a comma or "and" shares the verb of the ask before it ("Draft a holding
@@ -400,7 +420,8 @@ class FastRouter:
             for j in range(i + 1, last + 1):
                 if (i, j) == (0, last):
                     continue
-                piece = _clean(request[start : cuts[j - 1].start if j < last else len(request)])
+                stop = cuts[j - 1].start if j < last else len(request)
+                piece = _clean(request[start:stop])
                 if not piece:
                     continue
                 opens = bool(_ASK_START.match(piece))
@@ -412,7 +433,7 @@ class FastRouter:
                     text = f"{verb} {piece}" if verb else piece
                     floor = self.min_bare_probability if cut.kind == "bare" else self.min_phrase_probability
                 floor = floor if len(terms(piece)) >= 2 else max(floor, 0.8)
-                spans.append(_Span(i, j, text, floor))
+                spans.append(_Span(i, j, text, floor, _ask_after_context(request, start, stop, context)))
         return spans
 
     def _several(
@@ -431,6 +452,8 @@ class FastRouter:
         best: dict[int, dict[str, tuple[float, list[tuple[str, str, float]]]]] = {0: {"": (0.0, [])}}
         for span in sorted(spans, key=lambda s: (s.end, s.start)):
             row = probs[span.text]
+            if span.ask is not None and probs[span.ask].max() > row.max():
+                row = probs[span.ask]
             top = int(np.argmax(row))
             agent, p = self.agents[top], float(row[top])
             if p < span.floor:

@@ -333,3 +333,13 @@ def test_a_message_with_many_jobs_gets_every_agent_in_working_order(router: Fast
         "content_creator",
         "engagement",
     ], plan
+
+
+def test_an_ask_is_also_judged_without_the_statements_before_it(router: FastRouter) -> None:
+    if router.embed is None:
+        pytest.skip("short asks need the sentence embedding")
+    plan = router.route(
+        "Our app rating tanked and there's a press story; figure out how people feel and whether we need a statement"
+    )
+    assert plan.agents == ["sentiment_analysis", "crisis_management"], plan
+    assert plan.tasks[0].task.startswith("Our app rating tanked"), "the task keeps its context"
