@@ -128,7 +128,7 @@ def _print_report(figures: Any) -> None:
     if figures.adjustments:
         adj = Table(title="What was adjusted and why", title_justify="left")
         for col in ("cycle", "what", "before", "after", "why"):
-            adj.add_column(col)
+            adj.add_column(col, overflow="fold")
         for a in figures.adjustments[-8:]:
             adj.add_row(str(a["cycle"] + 1), a["what"], a["before"], a["after"], a["why"])
         console.print(adj)
