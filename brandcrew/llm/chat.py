@@ -80,7 +80,7 @@ def _response_metadata(result: CallResult) -> dict[str, Any]:
     }
 
 
-def _ai_message(result: CallResult) -> AIMessage:
+def _ai_message(result: CallResult, metadata: dict[str, Any] | None = None) -> AIMessage:
     response = result.response
     tool_calls = [
         {"name": c.name, "args": c.arguments, "id": c.id, "type": "tool_call"}
@@ -103,7 +103,7 @@ def _ai_message(result: CallResult) -> AIMessage:
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(response.usage),
-        response_metadata=_response_metadata(result),
+        response_metadata=_response_metadata(result) if metadata is None else dict(metadata),
     )
 
 
@@ -192,10 +192,9 @@ class ChatBrandcrew(BaseChatModel):
         ctx = self._context(kwargs)
         request, opts = self._request(messages, stop, kwargs, ctx)
         result = await self._runtime().complete(request, ctx=ctx, opts=opts)
-        message = _ai_message(result)
-        return ChatResult(
-            generations=[ChatGeneration(message=message)], llm_output=_response_metadata(result)
-        )
+        metadata = _response_metadata(result)
+        message = _ai_message(result, metadata)
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output=metadata)
 
     def _generate(
         self,
