@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -170,11 +169,10 @@ def test_every_agent_weighs_the_same_however_many_examples() -> None:
     assert p_events > p_numbers
 
 
-def test_fitting_on_the_built_in_agents_is_quick() -> None:
-    specs = _specs(PROMOTER)
-    start = time.perf_counter()
-    FastRouter(specs)
-    assert time.perf_counter() - start < 3.0  # well under a second on an idle machine
+def test_the_built_in_agents_and_a_new_one_fit_together() -> None:
+    # Fitting speed is a benchmark matter (tests check behaviour, never timing).
+    router = FastRouter(_specs(PROMOTER))
+    assert router.route("Build some buzz for next week's tasting evening with a countdown").agents == ["event_promoter"]
 
 
 def test_nothing_to_route_to_is_never_confident() -> None:
