@@ -8,13 +8,14 @@ than a cap between them. Money is integer nano-dollars so sums are exact.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from brandcrew.errors import BudgetExceeded
@@ -116,12 +117,7 @@ _EXPIRED = text("SELECT id FROM budget_reservations WHERE status = 'reserved' AN
 
 
 def _status_of(row: Any) -> BudgetStatus:
-    return BudgetStatus(
-        key=row.key,
-        limit_nanos=row.limit_nanousd,
-        spent_nanos=row.spent_nanousd,
-        reserved_nanos=row.reserved_nanousd,
-    )
+    return BudgetStatus(key=row[0], limit_nanos=row[1], spent_nanos=row[2], reserved_nanos=row[3])
 
 
 def _exceeded(key: str, limit: int, committed: int, amount: int) -> BudgetExceeded:
@@ -150,6 +146,12 @@ class SqlBudgetStore:
             index_elements=["key"], set_={"limit_nanousd": new_counter.excluded.limit_nanousd}
         )
         self._status_by_count: dict[int, Any] = {}
+        self._driver_sql: dict[str, str] = {}
+        # The hot statements (integers and strings only, nothing for SQLAlchemy to convert) go
+        # straight to the driver's cursor, inside the transaction SQLAlchemy began.
+        self._driver = {"named": "named", "qmark": "named", "pyformat": "pyformat"}.get(
+            engine.dialect.paramstyle
+        )
         # UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35.
         self._returning = dialect == "postgresql" or (
             dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
@@ -187,7 +189,7 @@ class SqlBudgetStore:
         for scope in ordered:
             # The check and the increment are one statement: nobody can slip in between.
             params = {"a": amount_nanos, "k": scope.key, "l": scope.limit_nanos}
-            held = conn.execute(_SET_LIMIT_AND_HOLD, params).rowcount
+            held = self._run(conn, _SET_LIMIT_AND_HOLD, params)[0]
             if held != 1:
                 # A new counter, or a full one: create it (or set its limit), then hold again.
                 conn.execute(self._upsert, {"key": scope.key, "limit": scope.limit_nanos})
@@ -223,7 +225,8 @@ class SqlBudgetStore:
         with write_transaction(self.engine) as conn:
             if self._returning:
                 # Close and read the reservation in one statement.
-                row = conn.execute(_CLOSE_RESERVATION_RETURNING, close).first()
+                rows = self._run(conn, _CLOSE_RESERVATION_RETURNING, close, fetch=True)[1]
+                row = rows[0] if rows else None
                 if row is None:
                     return False
             else:
@@ -232,7 +235,7 @@ class SqlBudgetStore:
                     return False
             keys, amount = json.loads(row[0]), int(row[1])
             for key in sorted(keys):
-                conn.execute(_SPEND, {"a": amount, "x": actual_nanos or 0, "k": key})
+                self._run(conn, _SPEND, {"a": amount, "x": actual_nanos or 0, "k": key})
             if ledger_row is not None:
                 # Same transaction as the spend: the ledger always sums to what the budgets say.
                 conn.execute(_LLM_CALLS.insert(), ledger_values(ledger_row))
@@ -270,7 +273,26 @@ class SqlBudgetStore:
                 f"WHERE key IN ({marks})"
             )
             self._status_by_count[len(keys)] = stmt
-        return list(conn.execute(stmt, {f"k{i}": key for i, key in enumerate(keys)}).all())
+        return self._run(conn, stmt, {f"k{i}": key for i, key in enumerate(keys)}, fetch=True)[1]
+
+    def _run(
+        self, conn: Connection, stmt: TextClause, params: dict[str, Any], *, fetch: bool = False
+    ) -> tuple[int, list[Any]]:
+        """Execute a `:name`-style text statement: its rowcount, and its rows when `fetch`."""
+        if self._driver is None:
+            result = conn.execute(stmt, params)
+            return result.rowcount, list(result.all()) if fetch else []
+        sql = self._driver_sql.get(stmt.text)
+        if sql is None:
+            sql = stmt.text if self._driver == "named" else re.sub(r":(\w+)", r"%(\1)s", stmt.text)
+            self._driver_sql[stmt.text] = sql
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            rows = list(cursor.fetchall()) if fetch else []
+            return cursor.rowcount, rows
+        finally:
+            cursor.close()
 
     def release_expired(self, now: datetime | None = None) -> int:
         """Release reservations left behind by dead processes; the number released."""
