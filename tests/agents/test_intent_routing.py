@@ -172,7 +172,9 @@ def test_every_agent_weighs_the_same_however_many_examples() -> None:
 def test_the_built_in_agents_and_a_new_one_fit_together() -> None:
     # Fitting speed is a benchmark matter (tests check behaviour, never timing).
     router = FastRouter(_specs(PROMOTER))
-    assert router.route("Build some buzz for next week's tasting evening with a countdown").agents == ["event_promoter"]
+    assert router.route("Build some buzz for next week's tasting evening with a countdown").agents == [
+        "event_promoter"
+    ]
 
 
 def test_nothing_to_route_to_is_never_confident() -> None:
