@@ -192,6 +192,8 @@ class AutopilotOptions:
     hooks: list[TickHook] = field(default_factory=list)
     stop_after_cycles: int | None = None
     """Stop (still running, resumable) after this many cycles in this call: tests and demos."""
+    publish: bool = True
+    """Publish due posts from this process; False where `brandcrew worker` publishes them."""
 
 
 def _spend(campaign_id: str) -> Decimal:
@@ -257,17 +259,25 @@ def _prepare(
     services = Services.from_settings(settings, engine=engine, accounts=accounts, clock=clock)
     get_runtime().limits.set("campaign", cid, spec.budget_usd)
     with session_scope(engine) as session:
-        assets = [
-            services.media.save(
-                session,
-                workspace_id=brand.workspace_id,
-                filename=Path(f).name,
-                data=Path(f).read_bytes(),
-                folder="autopilot",
-            ).id
-            for f in spec.media
-        ]
+        assets = [_media_asset(session, services, brand.workspace_id, Path(f)) for f in spec.media]
     return services, cid, brand.workspace_id, world, assets
+
+
+def _media_asset(session: Session, services: Services, workspace_id: str, path: Path) -> str:
+    """The workspace's asset for a campaign media file (a worker elsewhere may lack the file itself)."""
+    from brandcrew.errors import ConfigError
+    from brandcrew.store.tables import MediaAsset
+
+    if path.is_file():
+        return services.media.save(
+            session, workspace_id=workspace_id, filename=path.name, data=path.read_bytes(), folder="autopilot"
+        ).id
+    stored = session.exec(
+        select(MediaAsset).where(MediaAsset.workspace_id == workspace_id, MediaAsset.filename == path.name)
+    ).first()
+    if stored is None:
+        raise ConfigError(f"campaign media {path} is not on this machine and was never uploaded")
+    return stored.id
 
 
 def _ensure_query(session: Session, spec: CampaignSpec, campaign_id: str, workspace_id: str) -> None:
@@ -332,14 +342,18 @@ def _voice(spec: CampaignSpec) -> tuple[Any, Any]:
 
 
 async def run_autopilot(
-    path: Path, *, settings: Settings | None = None, options: AutopilotOptions | None = None
+    campaign: Path | CampaignSpec,
+    *,
+    settings: Settings | None = None,
+    options: AutopilotOptions | None = None,
 ) -> RunSummary:
-    """Run (or resume) the campaign in `path` until it ends, is paused, or `options` stop it."""
+    """Run (or resume) a campaign (a file, or a stored spec) until it ends, is paused, or `options` stop it."""
     settings = settings or get_settings()
     options = options or AutopilotOptions()
-    spec = load_campaign(path)
+    spec = load_campaign(campaign) if isinstance(campaign, Path) else campaign
+    source = str(campaign) if isinstance(campaign, Path) else ""
     services, cid, workspace_id, world, assets = await asyncio.to_thread(
-        _prepare_retrying, spec, str(path), settings, options
+        _prepare_retrying, spec, source, settings, options
     )
     voice, embedder = await asyncio.to_thread(_voice, spec)
     # Money reserved by a process that died mid-call is spendable again once its reservation expires.
@@ -347,9 +361,13 @@ async def run_autopilot(
     if released:
         log.warning("released %d expired budget reservations", released)
     launch_dbos(settings=settings, executor_id=options.executor_id)
-    publisher = Publisher(services.engine, services.accounts, clock=services.clock, policy=PublisherPolicy())
-    worker = PublishWorker(publisher, WorkerOptions(poll_s=0.02, max_sleep_s=0.5))
-    await worker.start()
+    worker: PublishWorker | None = None
+    if options.publish:
+        publisher = Publisher(
+            services.engine, services.accounts, clock=services.clock, policy=PublisherPolicy()
+        )
+        worker = PublishWorker(publisher, WorkerOptions(poll_s=0.02, max_sleep_s=0.5))
+        await worker.start()
     agents = default_agents(settings.configs_dir)
     trends = _trend_source()
     if spec.listening is not None:
@@ -386,7 +404,7 @@ def _trend_source() -> Callable[[ToolContext], Awaitable[list[dict[str, Any]]]]:
 
 
 async def _drive(
-    driver: _Driver, worker: PublishWorker, world: SandboxWorld | None, options: AutopilotOptions
+    driver: _Driver, worker: PublishWorker | None, world: SandboxWorld | None, options: AutopilotOptions
 ) -> None:
     spec, cid, services = driver.spec, driver.campaign_id, driver.services
     last_cycle = spec.cycles
@@ -479,7 +497,7 @@ def _events(
 
 async def _let_time_pass(
     driver: _Driver,
-    worker: PublishWorker,
+    worker: PublishWorker | None,
     world: SandboxWorld | None,
     start: datetime,
     end: datetime,
@@ -496,7 +514,8 @@ async def _let_time_pass(
                 return False
         if when > services.clock():
             await _wait_until(services, world, when)
-        await worker.drain(timeout_s=30.0)
+        if worker is not None:
+            await worker.drain(timeout_s=30.0)
         for hook in options.hooks:
             await hook(services, driver.workspace_id, services.clock())
         if services.clock() >= next_measure or when >= end:
@@ -637,3 +656,43 @@ async def decide_approval(
         "resumed": True,
         "scheduled": len(values.get("scheduled") or []),
     }
+
+
+async def drive_campaigns(
+    stop: asyncio.Event,
+    *,
+    settings: Settings | None = None,
+    executor_id: str = "local",
+    every_s: float = 60.0,
+) -> None:
+    """Drive every running real-time campaign in this process until `stop` (what `brandcrew worker` runs)."""
+    from brandcrew.store.engine import get_engine
+    from brandcrew.store.tables.autopilot import AutopilotRun
+
+    settings = settings or get_settings()
+    engine = get_engine(settings)
+    tasks: dict[str, asyncio.Task[RunSummary]] = {}
+    try:
+        while not stop.is_set():
+            with Session(engine) as session:
+                runs = session.exec(
+                    select(AutopilotRun).where(
+                        AutopilotRun.status == "running", col(AutopilotRun.simulated).is_(False)
+                    )
+                ).all()
+            for run in runs:
+                task = tasks.get(run.campaign_id)
+                if task is None or task.done():
+                    if task is not None and not task.cancelled() and task.exception() is not None:
+                        log.error("campaign %s stopped: %s", run.campaign_id, task.exception())
+                    options = AutopilotOptions(simulate=False, executor_id=executor_id, publish=False)
+                    spec = CampaignSpec.model_validate(run.spec)
+                    tasks[run.campaign_id] = asyncio.create_task(
+                        run_autopilot(spec, settings=settings, options=options)
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)

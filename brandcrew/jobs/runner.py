@@ -30,10 +30,11 @@ async def run_worker(
     policy: PublisherPolicy | None = None,
     max_sleep_s: float = 60.0,
     stop: asyncio.Event | None = None,
+    campaigns: bool = True,
     listening_schedule: str | None = LISTENING_SCHEDULE,
 ) -> None:
-    """Publish (and poll listening queries on `listening_schedule`, None: not in this worker) until
-    `stop` is set or the process gets SIGTERM/SIGINT."""
+    """Publish, poll listening queries on `listening_schedule` (None: not in this worker) and drive
+    real-time autopilot campaigns (`campaigns`) until `stop` is set or the process gets SIGTERM/SIGINT."""
     settings = get_settings()
     engine = get_engine(settings)
     cipher = load_cipher(settings.data_dir)
@@ -53,11 +54,16 @@ async def run_worker(
             loop.add_signal_handler(sig, stop.set)
     log.info("worker %s publishing", executor_id)
     sweeper = asyncio.create_task(_sweep_reservations(engine, settings, stop))
+    background = [sweeper]
+    if campaigns:  # real-time autopilot campaigns; several workers share them through DBOS workflow ids
+        from brandcrew.jobs.autopilot import drive_campaigns
+
+        background.append(asyncio.create_task(drive_campaigns(stop, settings=settings, executor_id=executor_id)))
     try:
         await worker.run(stop)
     finally:
         stop.set()
-        await sweeper
+        await asyncio.gather(*background, return_exceptions=True)
         shutdown_dbos()
 
 
