@@ -37,6 +37,7 @@ def launch_dbos(
             _launched.clear()
         if url.startswith("sqlite:///"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _drop_closed_log_handlers()
         DBOS(
             config={
                 "name": "brandcrew",
@@ -50,6 +51,17 @@ def launch_dbos(
         DBOS.launch()
         _launched["url"] = (url, settings.dbos_schema)
         log.info("DBOS launched on %s as executor %s", url.split("@")[-1], executor_id)
+
+
+def _drop_closed_log_handlers() -> None:
+    # DBOS adds a stderr handler on first launch and flushes it on every later one; if that stream
+    # was closed meanwhile (a CLI run inside a test harness, a redirected stderr), relaunching fails.
+    for name in ("dbos", "dbos._dbos", "dbos._logger"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            stream = getattr(handler, "stream", None)
+            if stream is not None and getattr(stream, "closed", False):
+                logger.removeHandler(handler)
 
 
 def shutdown_dbos() -> None:
