@@ -58,7 +58,9 @@ async def run_worker(
     if campaigns:  # real-time autopilot campaigns; several workers share them through DBOS workflow ids
         from brandcrew.jobs.autopilot import drive_campaigns
 
-        background.append(asyncio.create_task(drive_campaigns(stop, settings=settings, executor_id=executor_id)))
+        background.append(
+            asyncio.create_task(drive_campaigns(stop, settings=settings, executor_id=executor_id))
+        )
     try:
         await worker.run(stop)
     finally:
