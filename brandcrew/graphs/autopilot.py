@@ -27,6 +27,7 @@ from brandcrew.connectors.capabilities import get_capabilities
 from brandcrew.connectors.drafts import MediaItem, PostDraft
 from brandcrew.connectors.validation import fix, validate
 from brandcrew.errors import BudgetExceeded
+from brandcrew.graphs.agent import brand_values
 from brandcrew.llm.chat import ChatBrandcrew, response_text
 from brandcrew.memory.brand_voice import BrandVoiceProfile
 from brandcrew.services import analytics, publishing
@@ -36,7 +37,6 @@ from brandcrew.services.autopilot.spec import CampaignSpec
 from brandcrew.services.errors import PublishingPaused
 from brandcrew.services.publishing import PostContent, PostTarget
 from brandcrew.services.publishing import media_items as media_items_of
-from brandcrew.services.workspaces import brand_of
 from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import OutboxEntry, Post, SocialAccount, Workspace, as_utc
 from brandcrew.tools.context import ToolContext, context_from_config
@@ -117,21 +117,14 @@ def build_autopilot_graph(
         return [assets[index % len(assets)]]
 
     def chat(agent: str, step: str, ctx: ToolContext, **hints: Any) -> ChatBrandcrew:
-        with session_scope(ctx.services.engine) as session:
-            brand = brand_of(session, ctx.workspace_id)
+        brand = brand_values(ctx)["brand"]
         return base.with_context(agent=agent, step=step).model_copy(
             update={"metadata_hints": {"brand": brand.as_hints(), **hints}}
         )
 
     def system_for(agent: str, ctx: ToolContext) -> str:
-        with session_scope(ctx.services.engine) as session:
-            brand = brand_of(session, ctx.workspace_id)
-        values = {
-            "brand_name": brand.name,
-            "brand_tone": brand.voice.tone,
-            "brand_audience": brand.audience or "the brand's audience",
-            "brand_industry": brand.industry or "its industry",
-        }
+        values = brand_values(ctx)
+        values.pop("brand")
         return agents.get(agent).render_prompt(values)
 
     async def measure(state: CycleState, config: RunnableConfig) -> dict[str, Any]:
@@ -144,7 +137,7 @@ def build_autopilot_graph(
 
     async def analyze(state: CycleState, config: RunnableConfig) -> dict[str, Any]:
         ctx = _ctx(config)
-        with session_scope(ctx.services.engine) as session:
+        with Session(ctx.services.engine) as session:
             seen = [m for m in measured_posts(session, spec, campaign_id, ctx.workspace_id) if m.impressions]
         if not seen:
             return {"analysis": "Nothing published and measured yet."}
@@ -168,7 +161,7 @@ def build_autopilot_graph(
     async def adjust(state: CycleState, config: RunnableConfig) -> dict[str, Any]:
         ctx = _ctx(config)
         tuning = planning.Tuning.model_validate(state.get("tuning") or planning.Tuning.initial(spec))
-        with session_scope(ctx.services.engine) as session:
+        with Session(ctx.services.engine) as session:
             seen = measured_posts(session, spec, campaign_id, ctx.workspace_id)
             history = _history_hours(session, spec, ctx) if state.get("cycle", 0) == 0 else []
         changes: list[planning.Adjustment] = []
@@ -214,7 +207,7 @@ def build_autopilot_graph(
         }
 
     async def _write(ctx: ToolContext, slot: dict[str, Any], angle: str, config: RunnableConfig) -> str:
-        with session_scope(ctx.services.engine) as session:
+        with Session(ctx.services.engine) as session:
             best = analytics.top_posts(
                 session, workspace_id=ctx.workspace_id, limit=1, platform=slot["platform"]
             )
@@ -238,8 +231,8 @@ def build_autopilot_graph(
 
     async def create_and_check(state: CycleState, config: RunnableConfig) -> dict[str, Any]:
         ctx = _ctx(config)
-        with session_scope(ctx.services.engine) as session:
-            brand = brand_of(session, ctx.workspace_id)
+        brand = brand_values(ctx)["brand"]
+        with Session(ctx.services.engine) as session:
             recent = _recent_texts(session, ctx.workspace_id, ctx.now() - timedelta(days=30))
         drop = [brand.call_to_action, *brand.hashtags]
         drafts: list[dict[str, Any]] = []
