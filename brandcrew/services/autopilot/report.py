@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -383,9 +383,3 @@ def render_html(report: Report) -> str:
         )
         + "</html>"
     )
-
-
-def daily_window(report: Report) -> tuple[date | None, date | None]:
-    """First and last day with measured posts."""
-    days = sorted({d for p in report.daily.values() for d in p})
-    return (date.fromisoformat(days[0]), date.fromisoformat(days[-1])) if days else (None, None)
