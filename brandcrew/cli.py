@@ -334,6 +334,32 @@ def worker(
     asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (uvicorn workers) sharing the port.")] = 1,
+    log_json: Annotated[
+        bool, typer.Option("--log-json/--log-text", help="JSON log lines with request ids.")
+    ] = True,
+) -> None:
+    """Serve the runs API, the OpenAI-compatible API, the REST API and the web page."""
+    import uvicorn
+
+    from brandcrew.server.logs import configure_logging
+
+    configure_logging(json_lines=log_json)
+    uvicorn.run(
+        "brandcrew.server.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
 @agents_app.command("list")
 def agents_list(as_json: JsonOpt = False) -> None:
     """Every agent: name, tier, tools and the description the supervisor routes on."""

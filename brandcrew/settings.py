@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     cache_ttl_s: int = 24 * 3600
     reservation_ttl_s: int = 15 * 60
     """A reservation older than this was left by a dead process and is released by the sweeper."""
+    jwt_secret: str | None = None
+    """Signs access and refresh tokens; a random secret in a 0600 file in data_dir when unset."""
+    rate_limit_scale: float = 1.0
+    """Multiplies every server rate limit; 0 turns limiting off."""
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under data_dir."""

@@ -4,6 +4,7 @@ from brandcrew.store.tables import sandbox as _sandbox  # noqa: F401
 from brandcrew.store.tables._base import as_utc, new_id, utcnow
 from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
+from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 from brandcrew.store.tables.community import Conversation, Message
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
@@ -26,8 +27,10 @@ __all__ = (
     "Alert",
     "AlertChannel",
     "AlertDelivery",
+    "ApiKey",
     "Approval",
     "AuditLog",
+    "AuthSession",
     "AutopilotCycle",
     "AutopilotRun",
     "BudgetCounter",

@@ -1,0 +1,66 @@
+"""Builds the FastAPI app: services, auth, rate limits, metrics, error format, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+import brandcrew
+from brandcrew.server.api import api_router
+from brandcrew.server.errors import install_error_handlers
+from brandcrew.server.metrics import ServerMetrics
+from brandcrew.server.middleware import RequestContextMiddleware
+from brandcrew.server.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RedisRateLimitStore
+from brandcrew.server.tokens import TokenSigner, load_secret
+from brandcrew.services.container import Services
+from brandcrew.settings import Settings, get_settings
+
+log = logging.getLogger("brandcrew.server")
+
+
+def _redis_client(settings: Settings) -> Any:
+    if not settings.redis_url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The brandcrew server on the given (or process) settings."""
+    settings = settings or get_settings()
+    services = services or Services.from_settings(settings)
+    redis_client = _redis_client(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if redis_client is not None:
+            redis_client.close()
+
+    app = FastAPI(
+        title="brandcrew",
+        version=brandcrew.__version__,
+        description=(
+            "Runs API (langgraph-sdk compatible), OpenAI-compatible chat with brandcrew's agents, and the "
+            "social media management REST API. Errors use one envelope: "
+            "`{error: {code, message, details, timestamp, requestId}}`."
+        ),
+        lifespan=lifespan,
+    )
+    store = RedisRateLimitStore(redis_client) if redis_client is not None else MemoryRateLimitStore()
+    app.state.settings = settings
+    app.state.services = services
+    app.state.redis = redis_client
+    app.state.signer = TokenSigner(load_secret(settings.data_dir, settings.jwt_secret))
+    app.state.limiter = RateLimiter(store, RateLimitRules(scale=settings.rate_limit_scale))
+    app.state.metrics = ServerMetrics(services.engine)
+    app.state.api_key_cache = {}
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app
