@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -32,6 +33,8 @@ from brandcrew.llm.context import llm_context
 from brandcrew.llm.ledger import CostFilter
 from brandcrew.llm.runtime import get_runtime
 from brandcrew.services import runs as records
+from sqlalchemy import Engine
+
 from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunThread, utcnow
 from brandcrew.tools.context import ToolPolicy
@@ -141,15 +144,17 @@ class RunExecutor:
 
     def __init__(
         self,
-        catalog: GraphCatalog,
+        engine: Engine,
+        graphs: Callable[[], Awaitable[GraphCatalog]],
         bus: RunEventBus,
         *,
         worker_id: str | None = None,
         options: ExecutorOptions | None = None,
     ) -> None:
-        self.catalog = catalog
+        self.engine = engine
+        self.graphs = graphs
+        """Opens the graphs on first use (a process that never runs anything never loads them)."""
         self.bus = bus
-        self.engine = catalog.team.services.engine
         self.worker_id = worker_id or default_worker_id()
         self.options = options or ExecutorOptions()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -271,7 +276,7 @@ class RunExecutor:
 
     async def drop_thread(self, thread_id: str) -> None:
         """Delete a thread's checkpoints and records."""
-        saver = self.catalog.team.graph.checkpointer
+        saver = (await self.graphs()).team.graph.checkpointer
         with contextlib.suppress(NotImplementedError):
             await saver.adelete_thread(thread_id)
         with session_scope(self.engine) as session:
@@ -363,7 +368,7 @@ class RunExecutor:
                     session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id
                 )
 
-    def _config(self, run: Run, entry: GraphEntry) -> Any:
+    def _config(self, catalog: GraphCatalog, run: Run, entry: GraphEntry) -> Any:
         kwargs = run.kwargs
         policy = kwargs.get("policy") or {}
         tool_policy = ToolPolicy(
@@ -391,7 +396,7 @@ class RunExecutor:
             "run_attempt": run.attempt,
             "workspace_id": run.workspace_id,
         }
-        return self.catalog.config(
+        return catalog.config(
             entry,
             workspace_id=run.workspace_id,
             thread_id=run.thread_id,
@@ -402,9 +407,10 @@ class RunExecutor:
 
     async def _execute(self, run: Run, writer: RunEventWriter) -> dict[str, Any]:
         kwargs = run.kwargs
-        entry = self.catalog.get(run.graph_id)
+        catalog = await self.graphs()
+        entry = catalog.get(run.graph_id)
         graph = entry.graph
-        config = self._config(run, entry)
+        config = self._config(catalog, run, entry)
         modes: list[str] = list(kwargs.get("stream_mode") or ["values"])
         subgraphs = bool(kwargs.get("stream_subgraphs"))
         before = await graph.aget_state(config)
@@ -467,8 +473,9 @@ class RunExecutor:
         if action == "shutdown":
             await asyncio.to_thread(self._requeue, run.run_id)
             return {}
-        entry = self.catalog.get(run.graph_id)
-        config = self._config(run, entry)
+        catalog = await self.graphs()
+        entry = catalog.get(run.graph_id)
+        config = self._config(catalog, run, entry)
         if action == "rollback":
             await self._rollback(run, entry, config)
             return {"status": "interrupted", "deleted": True}
@@ -525,8 +532,9 @@ class RunExecutor:
         values: Any = None
         interrupts: Any = None
         with contextlib.suppress(Exception):
-            entry = self.catalog.get(run.graph_id)
-            snapshot = await entry.graph.aget_state(self._config(run, entry))
+            catalog = await self.graphs()
+            entry = catalog.get(run.graph_id)
+            snapshot = await entry.graph.aget_state(self._config(catalog, run, entry))
             values, interrupts = to_jsonable(snapshot.values), pending_interrupts(snapshot)
         return {
             "status": "error",

@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from brandcrew.jobs.runs.bus import END, RunEventBus, StreamEvent
@@ -20,22 +20,34 @@ from brandcrew.jobs.runs.graphs import GraphCatalog, open_catalog
 from brandcrew.jobs.runs.serde import dumps
 from brandcrew.services import runs as records
 from brandcrew.settings import Settings, get_settings
-from brandcrew.store.engine import session_scope
+from brandcrew.store.engine import get_engine, session_scope
 from brandcrew.store.tables import Run
 
 
-@dataclass
 class RunManager:
-    """Graphs, events and (optionally) the executor of this process, as the routes use them."""
+    """Graphs (opened on first use), events and (optionally) the executor of this process."""
 
-    catalog: GraphCatalog
-    bus: RunEventBus
-    executor: RunExecutor | None = None
+    def __init__(self, settings: Settings, engine: Engine, bus: RunEventBus) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.bus = bus
+        self.executor: RunExecutor | None = None
+        self._catalog: GraphCatalog | None = None
+        self._lock = asyncio.Lock()
+        self._stack = contextlib.AsyncExitStack()
 
-    @property
-    def engine(self):  # type: ignore[no-untyped-def]
-        """The database engine."""
-        return self.catalog.team.services.engine
+    async def graphs(self) -> GraphCatalog:
+        """The graphs, opened on first use (the team, its checkpointer and store)."""
+        if self._catalog is None:
+            async with self._lock:
+                if self._catalog is None:
+                    self._catalog = await self._stack.enter_async_context(open_catalog(self.settings))
+        return self._catalog
+
+    async def aclose(self) -> None:
+        """Close the graphs (checkpointer, store) and the event bus."""
+        await self._stack.aclose()
+        await self.bus.close()
 
     async def created(self) -> None:
         """A run was created: wake an executor."""
@@ -96,7 +108,7 @@ class RunManager:
 
     async def drop_thread(self, thread_id: str) -> None:
         """Delete a thread's checkpoints (its records are the caller's)."""
-        saver = self.catalog.team.graph.checkpointer
+        saver = (await self.graphs()).team.graph.checkpointer
         with contextlib.suppress(NotImplementedError):
             await saver.adelete_thread(thread_id)
 
@@ -105,20 +117,23 @@ class RunManager:
 async def open_run_manager(
     settings: Settings | None = None,
     *,
+    engine: Engine | None = None,
     embedded: bool = True,
     worker_id: str | None = None,
     options: ExecutorOptions | None = None,
 ) -> AsyncIterator[RunManager]:
-    """The graphs, the event bus and, when `embedded`, a started executor; all closed on exit."""
+    """The run manager; with `embedded`, a started executor too. Everything is closed on exit."""
     settings = settings or get_settings()
-    async with open_catalog(settings) as catalog:
-        bus = RunEventBus(catalog.team.services.engine, redis_url=settings.redis_url)
-        executor = RunExecutor(catalog, bus, worker_id=worker_id, options=options) if embedded else None
-        if executor is not None:
-            await executor.start()
-        try:
-            yield RunManager(catalog, bus, executor)
-        finally:
-            if executor is not None:
-                await executor.stop()
-            await bus.close()
+    engine = engine or get_engine(settings)
+    manager = RunManager(settings, engine, RunEventBus(engine, redis_url=settings.redis_url))
+    try:
+        if embedded:
+            manager.executor = RunExecutor(
+                engine, manager.graphs, manager.bus, worker_id=worker_id, options=options
+            )
+            await manager.executor.start()
+        yield manager
+    finally:
+        if manager.executor is not None:
+            await manager.executor.stop()
+        await manager.aclose()
