@@ -527,6 +527,17 @@ def read_events(
     return list(session.exec(query))
 
 
+def stream_closed(session: Session, *, run_id: str, after: int) -> bool:
+    """True when nothing more will follow event `after`: the run is gone, or its `end` is at or
+    before `after`."""
+    if session.get(Run, run_id) is None:
+        return True
+    query = select(RunEvent.seq).where(
+        RunEvent.run_id == run_id, RunEvent.event == "end", col(RunEvent.seq) <= after
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
 def last_seq(session: Session, *, run_id: str) -> int:
     """The run's highest event number (0 when none)."""
     value = session.exec(select(func.max(RunEvent.seq)).where(RunEvent.run_id == run_id)).one()

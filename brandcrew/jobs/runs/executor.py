@@ -352,18 +352,22 @@ class RunExecutor:
                     values=outcome.get("values"),
                     interrupts=outcome.get("interrupts"),
                 )
+            if outcome.get("deleted"):  # rolled back: the run and its events go before anyone hears `end`
+                await writer.flush()
+                await asyncio.to_thread(self._delete_run, run.run_id)
             await writer.emit(
-                "end", dumps({"run_id": run.run_id, "status": outcome.get("status", "error")})
+                "end",
+                dumps({"run_id": run.run_id, "status": outcome.get("status", "error")}),
+                persist=not outcome.get("deleted"),
             )
         finally:
             await writer.close()
-        if outcome.get("deleted"):
-            await asyncio.to_thread(self._delete_run, run.run_id)
 
     def _delete_run(self, run_id: str) -> None:
         with session_scope(self.engine) as session:
             row = session.get(Run, run_id)
             if row is not None:
+                row.status = "interrupted"  # rolled back: it goes, with its events
                 records.delete_run(
                     session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id
                 )

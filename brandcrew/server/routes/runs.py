@@ -193,7 +193,7 @@ async def join_thread_run_stream(
         manager,
         run_id,
         after=after,
-        modes=stream_mode or None,
+        modes=[m for m in stream_mode or [] if m] or None,  # the SDK sends `stream_mode=` for none
         headers=_headers(run),
         on_disconnect=cancel if cancel_on_disconnect else None,
     )
