@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from brandcrew.server.routes import assistants, auth, ops, runs, threads
+from brandcrew.server.routes import assistants, auth, openai, ops, runs, threads
 
 api_router = APIRouter()
 api_router.include_router(ops.router)
@@ -14,3 +14,5 @@ api_router.include_router(auth.team_router)
 api_router.include_router(assistants.router)
 api_router.include_router(threads.router)
 api_router.include_router(runs.router)
+# OpenAI-compatible chat with the agents.
+api_router.include_router(openai.router)

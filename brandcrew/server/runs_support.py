@@ -3,6 +3,7 @@ caller's permissions, creating a run, and the SDK's JSON shapes of the records."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from brandcrew.server.errors import ApiError
 from brandcrew.server.runs_schemas import AssistantOut, RunCreate, RunOut, ThreadOut
 from brandcrew.services import runs as records
 from brandcrew.services.errors import NotFound
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunAssistant, RunThread, as_utc, utcnow
 
 _ASSISTANTS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
@@ -275,6 +277,24 @@ def create_run(
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
     )
+
+
+async def start_run(
+    request: Request, principal: Principal, body: RunCreate, *, thread_id: str | None, background: bool
+) -> Run:
+    """Create the run (and its temporary thread when stateless), cancel what it displaces, wake an executor."""
+    manager = run_manager(request)
+    catalog = await manager.graphs()
+
+    def create() -> tuple[Run, list[Run]]:
+        with session_scope(manager.engine) as session:
+            return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
+
+    run, displaced = await asyncio.to_thread(create)
+    if displaced:
+        await manager.cancel(displaced, body.multitask_strategy)
+    await manager.created()
+    return run
 
 
 def _merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

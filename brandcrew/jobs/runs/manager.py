@@ -47,7 +47,7 @@ class RunManager:
         if self._catalog is None:
             async with self._lock:
                 if self._catalog is None:
-                    catalog = await self._stack.enter_async_context(open_catalog(self.settings))
+                    catalog = await self._stack.enter_async_context(open_catalog(self.settings, engine=self.engine))
                     for graph_id, (builder, description) in self._extra.items():
                         catalog.entries[graph_id] = _compiled(catalog, graph_id, builder, description)
                     self._catalog = catalog

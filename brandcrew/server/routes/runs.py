@@ -16,33 +16,14 @@ from brandcrew.jobs.runs import RunManager
 from brandcrew.server.deps import Principal, SessionDep, require
 from brandcrew.server.errors import ApiError
 from brandcrew.server.runs_schemas import CancelMany, RunCreate, RunOut
-from brandcrew.server.runs_support import create_run, run_location, run_manager, run_out
+from brandcrew.server.runs_support import run_location, run_manager, run_out, start_run
 from brandcrew.server.sse import keepalive_json, parse_last_event_id, run_event_stream
 from brandcrew.services import runs as records
-from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunThread
 
 router = APIRouter(tags=["runs"])
 Reader = Annotated[Principal, require("runs:read")]
 Creator = Annotated[Principal, require("runs:create")]
-
-
-async def _start(
-    request: Request, principal: Principal, body: RunCreate, *, thread_id: str | None, background: bool
-) -> Run:
-    """Create the run (and its temporary thread when stateless), cancel what it displaces, wake an executor."""
-    manager = run_manager(request)
-    catalog = await manager.graphs()
-
-    def create() -> tuple[Run, list[Run]]:
-        with session_scope(manager.engine) as session:
-            return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
-
-    run, displaced = await asyncio.to_thread(create)
-    if displaced:
-        await manager.cancel(displaced, body.multitask_strategy)
-    await manager.created()
-    return run
 
 
 def _headers(run: Run) -> dict[str, str]:
@@ -104,7 +85,7 @@ async def create_thread_run(
     thread_id: str, body: RunCreate, request: Request, response: Response, principal: Creator
 ) -> RunOut:
     """Start a background run on the thread."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=True)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=True)
     response.headers.update(_headers(run))
     return run_out(run)
 
@@ -112,14 +93,14 @@ async def create_thread_run(
 @router.post("/threads/{thread_id}/runs/stream", response_class=Response)
 async def stream_thread_run(thread_id: str, body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on the thread and stream its events (SSE)."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=False)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=False)
     return _stream_response(request, run, body)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_thread_run(thread_id: str, body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on the thread and answer its final values."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=True)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=True)
     manager = run_manager(request)
     location = run_location(run)
     return keepalive_json(
@@ -237,7 +218,7 @@ def _owned(manager: RunManager, principal: Principal, thread_id: str, run_id: st
 @router.post("/runs", response_model=RunOut)
 async def create_stateless_run(body: RunCreate, request: Request, response: Response, principal: Creator) -> RunOut:
     """Start a background run on a new thread (deleted a while after the run, unless `on_completion=keep`)."""
-    run = await _start(request, principal, body, thread_id=None, background=True)
+    run = await start_run(request, principal, body, thread_id=None, background=True)
     response.headers.update(_headers(run))
     return run_out(run)
 
@@ -245,14 +226,14 @@ async def create_stateless_run(body: RunCreate, request: Request, response: Resp
 @router.post("/runs/stream", response_class=Response)
 async def stream_stateless_run(body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on a new thread and stream its events (SSE)."""
-    run = await _start(request, principal, body, thread_id=None, background=False)
+    run = await start_run(request, principal, body, thread_id=None, background=False)
     return _stream_response(request, run, body)
 
 
 @router.post("/runs/wait")
 async def wait_stateless_run(body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on a new thread and answer its final values."""
-    run = await _start(request, principal, body, thread_id=None, background=True)
+    run = await start_run(request, principal, body, thread_id=None, background=True)
     manager = run_manager(request)
     location = run_location(run)
     return keepalive_json(
@@ -268,7 +249,7 @@ async def create_runs(body: list[RunCreate], request: Request, principal: Creato
         raise ApiError(422, "VALIDATION_ERROR", "at most 100 runs per batch")
     out = []
     for item in body:
-        out.append(run_out(await _start(request, principal, item, thread_id=item.thread_id, background=True)))
+        out.append(run_out(await start_run(request, principal, item, thread_id=item.thread_id, background=True)))
     return out
 
 
