@@ -111,7 +111,6 @@ def thread_out(row: RunThread) -> ThreadOut:
 
 def run_out(row: Run) -> RunOut:
     """A run as the SDK reads it (its internal bookkeeping left out)."""
-    kwargs = {k: v for k, v in row.kwargs.items() if not k.startswith("_") and k != "principal"}
     return RunOut(
         run_id=row.run_id,
         thread_id=row.thread_id,
@@ -121,7 +120,6 @@ def run_out(row: Run) -> RunOut:
         status=row.status,
         metadata=row.meta,
         multitask_strategy=row.multitask_strategy,
-        kwargs=kwargs,
         cancel_reason=row.cancel_action if row.cancel_action and row.status == "interrupted" else None,
         error=row.error,
         attempt=row.attempt,
@@ -162,7 +160,9 @@ def _scopes(value: Any, name: str) -> list[str]:
         raise ApiError(422, "VALIDATION_ERROR", f"config.configurable.{name} must be a list of scopes")
     unknown = sorted(set(value) - set(SCOPE_PERMISSIONS))
     if unknown:
-        raise ApiError(422, "VALIDATION_ERROR", f"unknown scopes {unknown}", {"known": sorted(SCOPE_PERMISSIONS)})
+        raise ApiError(
+            422, "VALIDATION_ERROR", f"unknown scopes {unknown}", {"known": sorted(SCOPE_PERMISSIONS)}
+        )
     return list(value)
 
 
@@ -263,7 +263,11 @@ def create_run(
         "durability": body.durability,
         "on_disconnect": body.on_disconnect,
         "policy": policy,
-        "principal": {"user_id": principal.user_id, "api_key_id": principal.api_key_id, "role": principal.role},
+        "principal": {
+            "user_id": principal.user_id,
+            "api_key_id": principal.api_key_id,
+            "role": principal.role,
+        },
     }
     metadata = dict(body.metadata or {})
     return records.create_run(
@@ -272,7 +276,7 @@ def create_run(
         thread_id=thread.thread_id,
         assistant_id=assistant.assistant_id,
         graph_id=assistant.graph_id,
-        kwargs={k: v for k, v in kwargs.items() if v is not None},
+        params={k: v for k, v in kwargs.items() if v is not None},
         metadata=metadata,
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,

@@ -73,7 +73,9 @@ async def test_streaming_chat_with_strategy(live_server: str, owner: Account) ->
     assert chunks[-1].choices == [] and usage is not None and usage.completion_tokens > 0
     # The same answer as without streaming (the offline model is deterministic).
     plain = await asyncio.to_thread(
-        lambda: client.chat.completions.create(model="strategy", messages=[{"role": "user", "content": QUESTION}])
+        lambda: client.chat.completions.create(
+            model="strategy", messages=[{"role": "user", "content": QUESTION}]
+        )
     )
     assert text == plain.choices[0].message.content
 
@@ -82,6 +84,8 @@ async def test_unknown_model_is_404(live_server: str, owner: Account) -> None:
     client = _client(live_server, owner)
     with pytest.raises(openai.NotFoundError) as err:
         await asyncio.to_thread(
-            lambda: client.chat.completions.create(model="gpt-nope", messages=[{"role": "user", "content": "hi"}])
+            lambda: client.chat.completions.create(
+                model="gpt-nope", messages=[{"role": "user", "content": "hi"}]
+            )
         )
     assert err.value.code == "NOT_FOUND"

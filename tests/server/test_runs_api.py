@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated, Any, TypedDict
 
@@ -53,8 +54,7 @@ class Gate:
             return {"messages": [AIMessage("started")]}
 
         async def wait(state: GateState) -> dict[str, Any]:
-            while not self.open.is_set():
-                await asyncio.sleep(0.01)
+            await asyncio.to_thread(self.open.wait)  # a cancelled run stops waiting at once
             self.passed.append("wait")
             return {"messages": [AIMessage("passed the gate")]}
 
@@ -68,10 +68,10 @@ class Gate:
 
 
 @pytest.fixture
-def gate(app: Any) -> Gate:
+def gate() -> Iterator[Gate]:
     g = Gate()
-    app.state.runs_gate = g
-    return g
+    yield g
+    g.open.set()  # no waiting thread outlives the test
 
 
 @pytest.fixture
@@ -79,6 +79,15 @@ def server(app: Any, gate: Gate) -> Any:
     with serve_in_thread(app) as url:
         app.state.runs.add_graph("gate", gate.builder(), "waits for the test")
         yield url
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Return once `check()` holds (polls; fails after many rounds, whatever the machine's speed)."""
+    for _ in range(20000):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
 
 
 async def _status(client: Any, tid: str, rid: str, want: str) -> dict[str, Any]:
@@ -95,7 +104,9 @@ async def test_a_run_continues_after_its_client_disconnects(server: str, owner: 
     client = get_client(url=server, api_key=owner.api_key)
     tid = (await client.threads.create())["thread_id"]
     seen = []
-    async for part in client.runs.stream(tid, "gate", input=user_message("go"), stream_mode=["custom", "updates"]):
+    async for part in client.runs.stream(
+        tid, "gate", input=user_message("go"), stream_mode=["custom", "updates"]
+    ):
         seen.append(part)
         if part.event == "custom":
             break  # the client goes away while the run waits at the gate
@@ -113,7 +124,9 @@ async def test_join_stream_with_last_event_id_replays_only_later_events(
     gate.open.set()
     client = get_client(url=server, api_key=owner.api_key)
     tid = (await client.threads.create())["thread_id"]
-    run = await client.runs.create(tid, "gate", input=user_message("go"), stream_mode=["values", "updates", "custom"])
+    run = await client.runs.create(
+        tid, "gate", input=user_message("go"), stream_mode=["values", "updates", "custom"]
+    )
     await client.runs.join(tid, run["run_id"])
     everything = [p async for p in client.runs.join_stream(tid, run["run_id"], last_event_id="0")]
     assert everything[0].event == "metadata" and everything[-1].event == "end"
@@ -123,18 +136,24 @@ async def test_join_stream_with_last_event_id_replays_only_later_events(
     later = [p async for p in client.runs.join_stream(tid, run["run_id"], last_event_id=str(cut))]
     assert [int(p.id) for p in later] == [i for i in ids if i > cut]
     assert [(p.event, p.data) for p in later] == [(p.event, p.data) for p in everything if int(p.id) > cut]
-    only_updates = [p async for p in client.runs.join_stream(tid, run["run_id"], last_event_id="0", stream_mode="updates")]
+    only_updates = [
+        p async for p in client.runs.join_stream(tid, run["run_id"], last_event_id="0", stream_mode="updates")
+    ]
     assert {p.event for p in only_updates} == {"metadata", "updates", "end"}
     # Joined live without an id: the events from then on.
     live = [p async for p in client.runs.join_stream(tid, run["run_id"])]
     assert [p.event for p in live] == ["end"]
 
 
-async def test_reconnecting_mid_run_with_last_event_id_misses_nothing(server: str, owner: Account, gate: Gate) -> None:
+async def test_reconnecting_mid_run_with_last_event_id_misses_nothing(
+    server: str, owner: Account, gate: Gate
+) -> None:
     client = get_client(url=server, api_key=owner.api_key)
     tid = (await client.threads.create())["thread_id"]
     first = []
-    async for part in client.runs.stream(tid, "gate", input=user_message("go"), stream_mode=["values", "custom"]):
+    async for part in client.runs.stream(
+        tid, "gate", input=user_message("go"), stream_mode=["values", "custom"]
+    ):
         first.append(part)
         if part.event == "custom":
             break
@@ -153,8 +172,7 @@ async def test_cancel_stops_a_running_run(server: str, owner: Account, gate: Gat
     tid = (await client.threads.create())["thread_id"]
     run = await client.runs.create(tid, "gate", input=user_message("go"))
     await _status(client, tid, run["run_id"], "running")
-    while not gate.started:
-        await asyncio.sleep(0.01)
+    await _until(lambda: bool(gate.started))
     cancelled = await client.runs.cancel(tid, run["run_id"], wait=True)
     assert cancelled["status"] == "interrupted" and cancelled["cancel_reason"] == "interrupt"
     gate.open.set()
@@ -175,8 +193,7 @@ async def test_rollback_cancel_undoes_the_run(server: str, owner: Account, gate:
     before = await client.threads.get_state(tid)
     gate.open.clear()
     run = await client.runs.create(tid, "gate", input=user_message("second"))
-    while len(gate.started) < 2:
-        await asyncio.sleep(0.01)
+    await _until(lambda: len(gate.started) >= 2)
     await client.runs.cancel(tid, run["run_id"], wait=True, action="rollback")
     with pytest.raises(NotFoundError):
         await client.runs.get(tid, run["run_id"])
@@ -197,7 +214,12 @@ async def test_busy_thread_rejects_or_queues_new_runs(server: str, owner: Accoun
     gate.open.set()
     values = await client.runs.join(tid, second["run_id"])
     assert [m["content"] for m in values["messages"]] == [
-        "one", "started", "passed the gate", "two", "started", "passed the gate"
+        "one",
+        "started",
+        "passed the gate",
+        "two",
+        "started",
+        "passed the gate",
     ]
 
 
@@ -294,9 +316,13 @@ async def test_a_run_left_running_by_a_dead_process_resumes_from_its_checkpoint(
         catalog = await _in_server_loop(app, manager.graphs())
         entry = catalog.get("gate")
         config = catalog.config(entry, workspace_id=owner.workspace_id, thread_id=tid)
-        await _in_server_loop(app, entry.graph.aupdate_state(config, {"messages": [("user", "go")]}, as_node="__start__"))
+        await _in_server_loop(
+            app, entry.graph.aupdate_state(config, {"messages": [("user", "go")]}, as_node="__start__")
+        )
         before = (await client.threads.get_state(tid))["checkpoint"]["checkpoint_id"]
-        await _in_server_loop(app, entry.graph.aupdate_state(config, {"messages": [AIMessage("started")]}, as_node="start"))
+        await _in_server_loop(
+            app, entry.graph.aupdate_state(config, {"messages": [AIMessage("started")]}, as_node="start")
+        )
     # That process is gone; it left its run `running`, with a lease long expired.
     if True:
         with session_scope(app.state.services.engine) as session:
@@ -306,7 +332,7 @@ async def test_a_run_left_running_by_a_dead_process_resumes_from_its_checkpoint(
                 thread_id=tid,
                 assistant_id="gate",
                 graph_id="gate",
-                kwargs={"input": user_message("go"), "stream_mode": ["values"], "_before": before},
+                params={"input": user_message("go"), "stream_mode": ["values"], "_before": before},
             )
             run.status, run.attempt, run.worker_id = "running", 1, "dead-host:1:abc"
             run.heartbeat_at = utcnow() - timedelta(hours=1)

@@ -271,7 +271,9 @@ class RunEventWriter:
             batch, self._pending = self._pending, []
             if batch:
                 rows = [(e.seq, e.event, e.data) for e in batch]
-                await asyncio.to_thread(records.append_events, self.bus.engine, run_id=self.run_id, events=rows)
+                await asyncio.to_thread(
+                    records.append_events, self.bus.engine, run_id=self.run_id, events=rows
+                )
 
     async def close(self) -> None:
         """Flush everything and hand followers over to the database."""

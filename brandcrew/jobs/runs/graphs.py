@@ -98,7 +98,9 @@ def _router(agents: AgentRegistry) -> Any:
 
 
 @asynccontextmanager
-async def open_catalog(settings: Settings | None = None, *, engine: Engine | None = None) -> AsyncIterator[GraphCatalog]:
+async def open_catalog(
+    settings: Settings | None = None, *, engine: Engine | None = None
+) -> AsyncIterator[GraphCatalog]:
     """The team's graphs (as `open_team` builds them) on the configured checkpointer and store."""
     settings = settings or get_settings()
     services = Services.from_settings(settings, **({"engine": engine} if engine is not None else {}))
@@ -110,7 +112,9 @@ async def open_catalog(settings: Settings | None = None, *, engine: Engine | Non
     model = ChatBrandcrew()
     router = await asyncio.to_thread(_router, agents)
     async with open_checkpointer(settings) as saver:
-        supervisor = build_supervisor(agents, tools, model=model, router=router, checkpointer=saver, store=store)
+        supervisor = build_supervisor(
+            agents, tools, model=model, router=router, checkpointer=saver, store=store
+        )
         catalog = GraphCatalog(Team(supervisor, services, settings))
         catalog.entries[SUPERVISOR] = GraphEntry(
             SUPERVISOR,

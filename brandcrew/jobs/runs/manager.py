@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from langgraph.graph import StateGraph
-
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -47,7 +46,9 @@ class RunManager:
         if self._catalog is None:
             async with self._lock:
                 if self._catalog is None:
-                    catalog = await self._stack.enter_async_context(open_catalog(self.settings, engine=self.engine))
+                    catalog = await self._stack.enter_async_context(
+                        open_catalog(self.settings, engine=self.engine)
+                    )
                     for graph_id, (builder, description) in self._extra.items():
                         catalog.entries[graph_id] = _compiled(catalog, graph_id, builder, description)
                     self._catalog = catalog
@@ -96,7 +97,9 @@ class RunManager:
         with session_scope(self.engine) as session:
             row = session.get(Run, run_id)
             if row is not None:
-                records.delete_run(session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id)
+                records.delete_run(
+                    session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id
+                )
 
     async def wait(self, run_id: str) -> None:
         """Return when the run has ended (or is gone)."""

@@ -226,8 +226,10 @@ async def _chunks(
         if event.event != "messages":  # root-level messages only: sub-agents' drafts are not the reply
             continue
         message, _meta = json.loads(event.data)
-        if message.get("type") not in ("AIMessageChunk", "ai") or message.get("tool_calls") or message.get(
-            "tool_call_chunks"
+        if (
+            message.get("type") not in ("AIMessageChunk", "ai")
+            or message.get("tool_calls")
+            or message.get("tool_call_chunks")
         ):
             continue
         text = _content_text(message.get("content"))

@@ -120,7 +120,12 @@ def list_thread_runs(
 ) -> list[RunOut]:
     """The thread's runs, newest first."""
     rows = records.list_runs(
-        session, workspace_id=principal.workspace_id, thread_id=thread_id, limit=limit, offset=offset, status=status
+        session,
+        workspace_id=principal.workspace_id,
+        thread_id=thread_id,
+        limit=limit,
+        offset=offset,
+        status=status,
     )
     return [run_out(r) for r in rows]
 
@@ -128,7 +133,9 @@ def list_thread_runs(
 @router.get("/threads/{thread_id}/runs/{run_id}", response_model=RunOut)
 def get_thread_run(thread_id: str, run_id: str, session: SessionDep, principal: Reader) -> RunOut:
     """One run (its `metadata.usage` has the agents, models and cost once it ended)."""
-    return run_out(records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id))
+    return run_out(
+        records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id)
+    )
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
@@ -209,14 +216,18 @@ def _run_json_or_none(manager: RunManager, run_id: str) -> Any:
 
 def _owned(manager: RunManager, principal: Principal, thread_id: str, run_id: str) -> Run:
     with Session(manager.engine) as session:
-        return records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id)
+        return records.get_run(
+            session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id
+        )
 
 
 # -- stateless and many ----------------------------------------------------------------------
 
 
 @router.post("/runs", response_model=RunOut)
-async def create_stateless_run(body: RunCreate, request: Request, response: Response, principal: Creator) -> RunOut:
+async def create_stateless_run(
+    body: RunCreate, request: Request, response: Response, principal: Creator
+) -> RunOut:
     """Start a background run on a new thread (deleted a while after the run, unless `on_completion=keep`)."""
     run = await start_run(request, principal, body, thread_id=None, background=True)
     response.headers.update(_headers(run))
@@ -249,7 +260,9 @@ async def create_runs(body: list[RunCreate], request: Request, principal: Creato
         raise ApiError(422, "VALIDATION_ERROR", "at most 100 runs per batch")
     out = []
     for item in body:
-        out.append(run_out(await start_run(request, principal, item, thread_id=item.thread_id, background=True)))
+        out.append(
+            run_out(await start_run(request, principal, item, thread_id=item.thread_id, background=True))
+        )
     return out
 
 
