@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from brandcrew.services import runs as records
 from brandcrew.store.engine import session_scope
-from brandcrew.store.tables import utcnow
+from brandcrew.store.tables import Run, utcnow
 from tests.server.runs_helpers import user_message
 from tests.utils.server import Account, serve_in_thread
 
@@ -356,3 +356,69 @@ async def _in_server_loop(app: Any, coro: Any) -> Any:
     """Await `coro` on the server's event loop (the graphs' connections belong to it)."""
     loop = app.state.runs.loop
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+
+@pytest.mark.redis
+async def test_a_server_streams_a_run_that_a_worker_process_executes(
+    monkeypatch: pytest.MonkeyPatch, redis_client: Any, gate: Gate
+) -> None:
+    """`brandcrew serve --no-executor` + `brandcrew worker --runs`: the worker claims the run, the server
+    streams it live (Redis pub/sub) and cancels through Redis."""
+    from brandcrew.jobs.runs import open_run_manager
+    from brandcrew.server.app import create_app
+    from brandcrew.settings import get_settings
+    from tests.conftest import REDIS_URL
+    from tests.utils.server import register
+
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("BRANDCREW_RUNS_EXECUTOR", "false")
+    get_settings.cache_clear()
+    app = create_app()
+    ready, stop = threading.Event(), threading.Event()
+    worker_ids: list[str] = []
+
+    async def worker() -> None:
+        async with open_run_manager(get_settings(), worker_id="worker-process") as manager:
+            manager.add_graph("gate", gate.builder())
+            assert manager.executor is not None
+            worker_ids.append(manager.executor.worker_id)
+            ready.set()
+            await asyncio.to_thread(stop.wait)
+
+    thread = threading.Thread(target=lambda: asyncio.run(worker()), daemon=True)
+    thread.start()
+    try:
+        with serve_in_thread(app) as url:
+            assert app.state.runs.executor is None
+            app.state.runs.add_graph("gate", gate.builder())
+            from fastapi.testclient import TestClient
+
+            account = register(TestClient(app), name="Ada", workspace="Remote Roasters")
+            assert ready.wait(300)
+            client = get_client(url=url, api_key=account.api_key)
+            tid = (await client.threads.create())["thread_id"]
+            parts = []
+            async for part in client.runs.stream(
+                tid, "gate", input=user_message("go"), stream_mode=["custom", "values"]
+            ):
+                parts.append(part)
+                if part.event == "custom" and part.data.get("progress") == "started":
+                    gate.open.set()  # seen live while the worker holds the run at the gate
+            assert parts[0].event == "metadata" and parts[-1].event == "end"
+            run_id = parts[0].data["run_id"]
+            with Session(app.state.services.engine) as session:
+                assert session.get(Run, run_id).worker_id == "worker-process"  # type: ignore[union-attr]
+            values = [p for p in parts if p.event == "values"][-1].data
+            assert values["messages"][-1]["content"] == "passed the gate"
+
+            gate.open.clear()
+            run = await client.runs.create(tid, "gate", input=user_message("again"))
+            await _until(lambda: len(gate.started) >= 2)
+            cancelled = await client.runs.cancel(tid, run["run_id"], wait=True)
+            assert cancelled["status"] == "interrupted"
+            assert gate.passed == ["wait"]
+    finally:
+        stop.set()
+        gate.open.set()
+        thread.join(timeout=60)
+    assert worker_ids == ["worker-process"]
