@@ -18,7 +18,7 @@ def connect_sandbox(app: Any, workspace_id: str) -> None:
 
     services = app.state.services
     world = SandboxWorld.create(
-        services.engine, seed=workspace_id, brand="Northwind Coffee", platforms=("x", "linkedin")
+        services.engine, seed="northwind", brand="Northwind Coffee", platforms=("x", "linkedin")
     )
     with Session(services.engine) as session:
         connect_sandbox_world(session, services.accounts, workspace_id=workspace_id, world=world)

@@ -78,7 +78,10 @@ def gate() -> Iterator[Gate]:
 def server(app: Any, gate: Gate) -> Any:
     with serve_in_thread(app) as url:
         app.state.runs.add_graph("gate", gate.builder(), "waits for the test")
-        yield url
+        try:
+            yield url
+        finally:
+            gate.open.set()  # threads of cancelled runs stop waiting before the server stops
 
 
 async def _until(check: Callable[[], bool]) -> None:
