@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from langgraph_sdk import get_client
+from langgraph_sdk.errors import NotFoundError
 
 from tests.server.runs_helpers import DRAFT_REQUEST, connect_sandbox, posts_of, user_message
 from tests.utils.server import Account
@@ -138,3 +139,60 @@ async def test_sdk_assistants_by_graph_name_and_wait(app: Any, live_server: str,
     assert values["messages"][-1]["type"] == "ai" and values["messages"][-1]["content"]
     stateless = await client.runs.wait(None, "strategy", input=user_message("What cadence suits LinkedIn?"))
     assert stateless["messages"][-1]["content"]
+
+
+async def test_sdk_streams_subgraphs_and_messages(app: Any, live_server: str, owner: Account) -> None:
+    client = get_client(url=live_server, api_key=owner.api_key)
+    thread = await client.threads.create()
+    parts = [
+        p
+        async for p in client.runs.stream(
+            thread["thread_id"],
+            "supervisor",
+            input=user_message("Plan our posting cadence for next month"),
+            stream_mode=["messages-tuple", "messages", "updates"],
+            stream_subgraphs=True,
+        )
+    ]
+    events = [p.event for p in parts]
+    assert events[0] == "metadata" and events[-1] == "end"
+    namespaced = [e for e in events if "|" in e]
+    assert namespaced and all(e.split("|")[1].startswith("delegate:") for e in namespaced)
+    tuples = [p for p in parts if p.event.split("|")[0] == "messages"]
+    message, metadata = tuples[0].data
+    assert message["type"] in ("AIMessageChunk", "ai") and "langgraph_node" in metadata
+    kinds = {p.event.split("|")[0] for p in parts}
+    assert {"messages/metadata", "messages/partial"} <= kinds or "messages/complete" in kinds
+    assert any(p.event == "updates" for p in parts), "the root graph's updates stream too"
+
+
+async def test_sdk_thread_records_search_update_and_delete(live_server: str, owner: Account) -> None:
+    client = get_client(url=live_server, api_key=owner.api_key)
+    a = await client.threads.create(metadata={"campaign": "spring", "owner": "ada"})
+    await client.threads.create(metadata={"campaign": "autumn"})
+    found = await client.threads.search(metadata={"campaign": "spring"})
+    assert [t["thread_id"] for t in found] == [a["thread_id"]]
+    assert await client.threads.count(metadata={"owner": "ada"}) == 1
+    await client.threads.update(a["thread_id"], metadata={"stage": "review"})
+    assert (await client.threads.get(a["thread_id"]))["metadata"] == {
+        "campaign": "spring",
+        "owner": "ada",
+        "stage": "review",
+    }
+    same = await client.threads.create(thread_id=a["thread_id"], if_exists="do_nothing")
+    assert same["thread_id"] == a["thread_id"]
+
+    await client.runs.wait(a["thread_id"], "strategy", input=user_message("What cadence suits LinkedIn?"))
+    before = await client.threads.get_state(a["thread_id"])
+    update = await client.threads.update_state(
+        a["thread_id"], {"messages": [{"role": "user", "content": "a note for later"}]}, as_node="model"
+    )
+    after = await client.threads.get_state(a["thread_id"])
+    assert after["checkpoint"]["checkpoint_id"] == update["checkpoint"]["checkpoint_id"]
+    assert after["values"]["messages"][-1]["content"] == "a note for later"
+    old = await client.threads.get_state(a["thread_id"], checkpoint_id=before["checkpoint"]["checkpoint_id"])
+    assert old["values"] == before["values"]
+
+    await client.threads.delete(a["thread_id"])
+    with pytest.raises(NotFoundError):
+        await client.threads.get(a["thread_id"])
