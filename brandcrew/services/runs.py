@@ -396,21 +396,32 @@ def claim_run(engine: Engine, *, run: Run, worker_id: str) -> Run | None:
 
 
 def heartbeat(engine: Engine, *, worker_id: str, run_ids: Sequence[str]) -> dict[str, str]:
-    """Refresh the worker's running runs; returns the cancel actions asked of any of them."""
+    """Renew the worker's leases; returns what must stop: the cancel action asked of a run, or `lost`
+    for a run that is no longer this worker's (its lease expired and another executor took it)."""
     if not run_ids:
         return {}
     with write_transaction(engine) as conn:
         conn.execute(
             update(Run)
-            .where(col(Run.run_id).in_(list(run_ids)), col(Run.worker_id) == worker_id)
+            .where(
+                col(Run.run_id).in_(list(run_ids)),
+                col(Run.worker_id) == worker_id,
+                col(Run.status) == "running",
+            )
             .values(heartbeat_at=utcnow())
         )
         rows = conn.execute(
-            select(Run.run_id, Run.cancel_action).where(
-                col(Run.run_id).in_(list(run_ids)), col(Run.cancel_action).is_not(None)
+            select(Run.run_id, Run.cancel_action, Run.worker_id, Run.status).where(
+                col(Run.run_id).in_(list(run_ids))
             )
         ).all()
-    return {str(r[0]): str(r[1]) for r in rows}
+    out: dict[str, str] = {}
+    for run_id, action, owner, status in rows:
+        if owner != worker_id or status != "running":
+            out[str(run_id)] = "lost" if action is None else str(action)
+        elif action is not None:
+            out[str(run_id)] = str(action)
+    return out
 
 
 def recover_stale_runs(engine: Engine, *, stale_after_s: float) -> list[str]:

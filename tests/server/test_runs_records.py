@@ -92,6 +92,9 @@ def test_stale_running_runs_go_back_to_the_queue(engine: Any) -> None:
     assert records.recover_stale_runs(engine, stale_after_s=60) == [run.run_id]
     again = records.claim_run(engine, run=run, worker_id="alive")
     assert again is not None and again.attempt == 2 and again.worker_id == "alive"
+    # The old executor, if it was only slow, learns at its next heartbeat that the run is not its own.
+    assert records.heartbeat(engine, worker_id="dead", run_ids=[run.run_id]) == {run.run_id: "lost"}
+    assert records.heartbeat(engine, worker_id="alive", run_ids=[run.run_id]) == {}
 
 
 def test_events_append_in_batches_and_read_after_a_number(engine: Any) -> None:

@@ -54,10 +54,6 @@ GRAPH_MODES = {
 """The SDK's stream modes this server supports, and the LangGraph mode each one streams."""
 
 
-class _Stop(Exception):
-    """Raised into a run's task when it must stop (`interrupt`, `rollback`, or `shutdown`)."""
-
-
 @dataclass(kw_only=True)
 class ExecutorOptions:
     """How many runs at once, and how often the executor looks for work and renews its leases."""
@@ -327,7 +323,7 @@ class RunExecutor:
         except asyncio.CancelledError:
             action = self._stops.get(run.run_id, "shutdown")
             outcome = await self._stopped(run, writer, action)
-            if action == "shutdown":
+            if action in ("shutdown", "lost"):  # the run goes on elsewhere (or later): no end here
                 await writer.close()
                 return
         except Exception as exc:  # the graph failed: the run ends in error, the server goes on
@@ -478,6 +474,9 @@ class RunExecutor:
         """The run was cancelled (`interrupt`, `rollback`) or its process is shutting down."""
         if action == "shutdown":
             await asyncio.to_thread(self._requeue, run.run_id)
+            return {}
+        if action == "lost":  # another executor took it over after this one's lease lapsed
+            log.warning("run %s was taken over by another executor; stopped here", run.run_id)
             return {}
         catalog = await self.graphs()
         entry = catalog.get(run.graph_id)
