@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from brandcrew.server.errors import ApiError
@@ -88,7 +89,10 @@ def _from_api_key(request: Request, key: str) -> Principal:
         if last is None or (utcnow() - last).total_seconds() > 60:
             row.last_used_at = utcnow()
             session.add(row)
-            session.commit()
+            try:
+                session.commit()
+            except OperationalError:  # SQLite: another writer won the lock; the touch is best effort
+                session.rollback()
         # A key never holds more than its user's current role.
         role = row.role if users.outranks(user.role, row.role) else user.role
         principal = Principal(

@@ -427,15 +427,15 @@ def heartbeat(engine: Engine, *, worker_id: str, run_ids: Sequence[str]) -> dict
 def recover_stale_runs(engine: Engine, *, stale_after_s: float) -> list[str]:
     """Hand runs left `running` by a dead process (no heartbeat for `stale_after_s`) back to the queue."""
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    query = select(Run).where(
+        Run.status == "running",
+        or_(col(Run.heartbeat_at).is_(None), col(Run.heartbeat_at) < cutoff),
+    )
+    with Session(engine) as session:  # a plain read first: the write lock only when there is work
+        if session.exec(query.limit(1)).first() is None:
+            return []
     with session_scope(engine) as session:
-        stale = list(
-            session.exec(
-                select(Run).where(
-                    Run.status == "running",
-                    or_(col(Run.heartbeat_at).is_(None), col(Run.heartbeat_at) < cutoff),
-                )
-            )
-        )
+        stale = list(session.exec(query))
         for run in stale:
             run.status = "pending"
             run.worker_id = None
