@@ -1,0 +1,45 @@
+"""One of every resource in a workspace, made through the API, for the tenancy test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.utils.server import Account
+
+
+@dataclass
+class SeededWorkspace:
+    """Ids by the path segment that names their resource, texts that must never show elsewhere."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    markers: list[str] = field(default_factory=list)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+
+def _ok(res: Any) -> Any:
+    assert res.is_success, f"{res.request.method} {res.request.url} -> {res.status_code}: {res.text[:500]}"
+    return res.json() if res.content else None
+
+
+def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
+    """What the owner sees of their own workspace (to prove nothing changed)."""
+    h = owner.headers
+    keys = _ok(client.get("/api/api-keys", headers=h))
+    return {
+        "members": sorted(m["email"] for m in _ok(client.get("/api/team/members", headers=h))),
+        "keys": sorted((k["id"], k["revokedAt"] is None) for k in keys),
+    }
+
+
+def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
+    """Create one of every resource in the owner's workspace through the API."""
+    h = owner.headers
+    seeded = SeededWorkspace()
+    seeded.markers += [owner.email, owner.workspace_id, owner.api_key]
+    keys = _ok(client.get("/api/api-keys", headers=h))
+    seeded.ids["api-keys"] = keys[0]["id"]
+    seeded.snapshot = snapshot(client, owner)
+    return seeded
