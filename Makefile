@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 comma := ,
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= postgres,redis,pinecone,ml,mcp,crewai,dev
+EXTRAS ?= postgres,redis,pinecone,ml,mcp,crewai,otel,dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)-$(subst $(comma),_,$(EXTRAS))
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 

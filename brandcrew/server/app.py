@@ -16,6 +16,7 @@ from brandcrew.server.metrics import ServerMetrics
 from brandcrew.server.middleware import RequestContextMiddleware
 from brandcrew.server.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RedisRateLimitStore
 from brandcrew.server.tokens import TokenSigner, load_secret
+from brandcrew.server.tracing import configure_tracing
 from brandcrew.services.container import Services
 from brandcrew.settings import Settings, get_settings
 
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     app.include_router(api_router)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    configure_tracing(app)
     return app
