@@ -20,6 +20,7 @@ from brandcrew.store.tables.llm import BudgetCounter, BudgetLimit, BudgetReserva
 from brandcrew.store.tables.metrics import MetricPoint
 from brandcrew.store.tables.publishing import OutboxEntry
 from brandcrew.store.tables.tenancy import User, Workspace
+from brandcrew.store.tables.untrusted import UntrustedSeen
 from brandcrew.store.tables.workflows import Approval, WorkflowDefinition
 
 __all__ = (
@@ -50,6 +51,7 @@ __all__ = (
     "PostVariant",
     "PostVersion",
     "SocialAccount",
+    "UntrustedSeen",
     "User",
     "WorkflowDefinition",
     "Workspace",
