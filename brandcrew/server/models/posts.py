@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from brandcrew.connectors.capabilities import Platform
-from brandcrew.server.models.common import IdStr, Instant, Tag
+from brandcrew.server.models.common import IdStr, Instant, Tag, Utc
 from brandcrew.server.schemas import ApiModel
 
 PostStatus = Literal[
@@ -86,7 +85,7 @@ class PlatformPostPublic(ApiModel):
     platform_post_id: str | None = None
     url: str | None = None
     error: str | None = None
-    published_at: datetime | None = None
+    published_at: Utc | None = None
 
 
 class PostPublic(ApiModel):
@@ -98,15 +97,15 @@ class PostPublic(ApiModel):
     content: dict[str, Any]
     platforms: list[PlatformPostPublic]
     status: str
-    scheduled_at: datetime | None = None
-    published_at: datetime | None = None
+    scheduled_at: Utc | None = None
+    published_at: Utc | None = None
     campaign: str | None = None
     tags: list[str]
     ai_generated: bool
     approval_status: str | None = None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Utc
+    updated_at: Utc
 
 
 class PostOut(ApiModel):
@@ -198,7 +197,7 @@ class CalendarEntry(ApiModel):
     post_id: str
     platform: str
     account_id: str
-    at: datetime
+    at: Utc
     status: str
     text: str
 
