@@ -77,7 +77,14 @@ def test_optimize_and_hashtags(client: TestClient, owner: Account) -> None:
     assert "#coldbrew" in {h["tag"].lower() for h in found}
 
 
-def test_train_then_generate_scores_with_the_brand_voice(client: TestClient, owner: Account) -> None:
+def test_train_then_generate_scores_with_the_brand_voice(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    from brandcrew.memory.defaults import open_store
+    from brandcrew.memory.embedders import HashingEmbedder
+
+    # The app's memory store, on the light embedder (the default one is exercised by the other tests).
+    app.state.memory_store = open_store(app.state.settings, embedder=HashingEmbedder(384))
     examples = [{"content": c, "platform": "instagram", "isGoodExample": True} for c in GOOD]
     examples += [{"content": c, "platform": "instagram", "isGoodExample": False} for c in BAD]
     res = client.post(

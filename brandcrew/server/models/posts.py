@@ -43,6 +43,16 @@ class PostContentPatch(ApiModel):
     first_comment: str | None = Field(default=None, max_length=5_000)
     thread: list[str] | None = Field(default=None, max_length=25)
 
+    @model_validator(mode="after")
+    def _no_null_lists_or_text(self) -> PostContentPatch:
+        # `null` clears an optional field (title, link, first comment); text and lists have no "unset".
+        nulls = [
+            f for f in ("text", "media", "thread") if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; send an empty value instead")
+        return self
+
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent, by their service names."""
         return self.model_dump(exclude_unset=True, by_alias=False)
