@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query
 
 from brandcrew.server.deps import PrincipalDep, SessionDep, require
 from brandcrew.server.models.audit import AuditLogList, AuditLogPublic
-from brandcrew.server.models.common import IdStr
+from brandcrew.server.models.common import ERRORS, IdStr
 from brandcrew.server.permissions import Permission
 from brandcrew.services import audit
 
-router = APIRouter(prefix="/api/audit-logs", tags=["audit"])
+router = APIRouter(prefix="/api/audit-logs", tags=["audit"], responses=ERRORS)
 
 
 @router.get("", response_model=AuditLogList, dependencies=[require(Permission.AUDIT_VIEW)])

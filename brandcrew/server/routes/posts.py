@@ -12,7 +12,7 @@ from sqlmodel import Session
 from brandcrew.connectors.capabilities import Platform
 from brandcrew.server.deps import Principal, PrincipalDep, ServicesDep, SessionDep, require
 from brandcrew.server.errors import ApiError
-from brandcrew.server.models.common import IdStr, Instant, PathId
+from brandcrew.server.models.common import ERRORS, IdStr, Instant, PathId
 from brandcrew.server.models.posts import (
     BulkError,
     BulkIn,
@@ -41,7 +41,7 @@ from brandcrew.services import publishing
 from brandcrew.services.publishing import PostContent, PostTarget
 from brandcrew.store.tables import Post, PostVariant
 
-router = APIRouter(prefix="/api/posts", tags=["posts"])
+router = APIRouter(prefix="/api/posts", tags=["posts"], responses=ERRORS)
 
 
 def audit_actor(principal: Principal) -> str:
