@@ -259,3 +259,21 @@ def test_per_platform_content_and_first_comment_round_trip_in_camel_case(
         f"/api/posts/{post['id']}", json={"content": {"text": None}}, headers=owner.headers
     )
     assert null_text.status_code == 422
+
+
+def test_rescheduling_moves_the_queued_publish_instead_of_keeping_the_old_time(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    ids = connect_sandbox(client, owner, ["x"])
+    post_id = create_post(client, owner, ids["x"]).json()["post"]["id"]
+    first, second = (datetime.now(UTC) + timedelta(days=d) for d in (3, 1))
+    for at in (first, second):
+        res = client.post(
+            f"/api/posts/{post_id}/schedule", json={"scheduledAt": _iso(at)}, headers=owner.headers
+        )
+        assert res.status_code == 200, res.text
+    with Session(app.state.services.engine) as session:
+        (entry,) = session.exec(select(OutboxEntry).where(OutboxEntry.post_id == post_id)).all()
+    assert abs((as_utc(entry.due_at) - second).total_seconds()) < 1
+    post = client.get(f"/api/posts/{post_id}", headers=owner.headers).json()["post"]
+    assert post["scheduledAt"].startswith(_iso(second)[:16])
