@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from brandcrew.server.routes import auth, ops
+from brandcrew.server.routes import accounts, ai, analytics, audit, auth, campaigns, costs, ops, posts
 
 api_router = APIRouter()
 api_router.include_router(ops.router)
 api_router.include_router(auth.router)
 api_router.include_router(auth.team_router)
+api_router.include_router(posts.router)
+api_router.include_router(campaigns.router)
+api_router.include_router(analytics.router)
+api_router.include_router(ai.router)
+api_router.include_router(costs.router)
+api_router.include_router(audit.router)
+api_router.include_router(accounts.router)
+api_router.include_router(accounts.workspace_router)
