@@ -23,6 +23,7 @@ from brandcrew.connectors.errors import ConnectorError, Rejected
 from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.errors import Conflict, NotFound, PlatformFailed, ValidationFailed
+from brandcrew.services.listening.polling import workspace_now
 from brandcrew.services.mentions import Scorer
 from brandcrew.services.saved_replies import render_for
 from brandcrew.store.engine import session_scope
@@ -620,12 +621,14 @@ async def sync_inbox(
     accounts: AccountsService,
     *,
     workspace_id: str,
-    now: datetime,
+    now: datetime | None = None,
     scorer: Scorer | None = None,
 ) -> SyncReport:
-    """Fetch every connected account's DMs and comments since the last sync into the inbox now."""
+    """Fetch every connected account's DMs and comments since the last sync into the inbox, up to
+    `now` (default: the workspace's clock, its sandbox world's when it has one)."""
     scorer = scorer or _lexicon_scorer()
     with Session(engine, expire_on_commit=False) as session:
+        now = now or workspace_now(session, workspace_id)
         connected = list(
             session.exec(
                 select(SocialAccount).where(

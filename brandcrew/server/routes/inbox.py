@@ -29,7 +29,6 @@ from brandcrew.server.models.inbox import (
 from brandcrew.server.models.listening import Platform, platform_name
 from brandcrew.server.permissions import Permission
 from brandcrew.services import inbox, saved_replies
-from brandcrew.services.listening.polling import workspace_now
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
 View = [require(Permission.INBOX_VIEW)]
@@ -199,13 +198,9 @@ def list_templates(
 
 
 @router.post("/sync", response_model=SyncOut, dependencies=[require(Permission.INBOX_REPLY)])
-async def sync(principal: PrincipalDep, services: ServicesDep, session: SessionDep) -> SyncOut:
+async def sync(principal: PrincipalDep, services: ServicesDep) -> SyncOut:
     """Pull the connected accounts' new DMs and comments into the inbox now."""
-    now = workspace_now(session, principal.workspace_id)
-    session.close()  # the sync writes in its own transactions
-    report = await inbox.sync_inbox(
-        services.engine, services.accounts, workspace_id=principal.workspace_id, now=now
-    )
+    report = await inbox.sync_inbox(services.engine, services.accounts, workspace_id=principal.workspace_id)
     return SyncOut.model_validate(report, from_attributes=True)
 
 
