@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,16 +42,17 @@ def connect_world(
 
 
 def teammate(
-    client: TestClient, owner: Account, role: str, name: str | None = None
+    client: TestClient, inviter: Account | dict[str, str], role: str, name: str | None = None
 ) -> tuple[str, dict[str, str]]:
-    """Add a member with `role` to the owner's workspace; returns their id and auth headers."""
+    """Add a member with `role` to the inviter's workspace; returns their id and auth headers."""
     name = name or role.title()
-    email = f"{role}-{owner.user_id[:8]}-{name.lower()}@example.com"
+    headers = inviter.headers if isinstance(inviter, Account) else inviter
+    email = f"{role}-{uuid.uuid4().hex[:10]}@example.com"
     password = f"{role} passphrase long"
     res = client.post(
         "/api/team/members",
         json={"email": email, "name": name, "role": role, "password": password},
-        headers=owner.headers,
+        headers=headers,
     )
     assert res.status_code == 201, res.text
     token = client.post("/api/auth/login", json={"email": email, "password": password}).json()["accessToken"]
