@@ -30,7 +30,9 @@ def seed_inbox_resources(client: TestClient, owner: Account, ids: dict[str, str]
     h = owner.headers
     connect_world(app, owner)
     query = _ok(
-        client.post("/api/listening/queries", json={"name": QUERY_MARKER, "keywords": ["northwind"]}, headers=h)
+        client.post(
+            "/api/listening/queries", json={"name": QUERY_MARKER, "keywords": ["northwind"]}, headers=h
+        )
     )["query"]
     ids["queries"] = query["id"]
     _ok(client.post("/api/inbox/sync", headers=h))
@@ -39,13 +41,19 @@ def seed_inbox_resources(client: TestClient, owner: Account, ids: dict[str, str]
     flow = _ok(
         client.post(
             "/api/workflows",
-            json={"name": "tenancy replies", "resources": ["reply"], "steps": [{"name": "s", "roles": ["owner"]}]},
+            json={
+                "name": "tenancy replies",
+                "resources": ["reply"],
+                "steps": [{"name": "s", "roles": ["owner"]}],
+            },
             headers=h,
         )
     )["workflow"]
     ids["workflows"] = flow["id"]
     held = _ok(
-        client.post(f"/api/inbox/messages/{conversation['id']}/reply", json={"content": REPLY_MARKER}, headers=h)
+        client.post(
+            f"/api/inbox/messages/{conversation['id']}/reply", json={"content": REPLY_MARKER}, headers=h
+        )
     )
     ids["approvals"] = held["approvalId"]
     with Session(app.state.services.engine, expire_on_commit=False) as session:
