@@ -80,6 +80,8 @@ async def test_polled_mentions_show_in_mentions_sentiment_and_trends_and_a_crisi
     alert_rule = rule.json()["alert"]
     assert alert_rule["queryId"] == query["id"] and len(alert_rule["channelIds"]) == 1
     assert alert_rule["conditions"] == [{"type": "crisis", "threshold": None, "keywords": []}]
+    rules = client.get("/api/listening/alert-rules", headers=owner.headers).json()["rules"]
+    assert rules == [alert_rule]
 
     await _poll(app, owner, world)  # a day of quiet history
     quiet = client.get(
@@ -350,6 +352,7 @@ def test_another_workspace_sees_none_of_it_and_a_viewer_cannot_change_it(
         assert error_of(res)["code"] == "NOT_FOUND"
     assert client.get("/api/listening/queries", headers=other).json()["total"] == 0
     assert client.get("/api/listening/alerts", headers=other).json()["alerts"] == []
+    assert client.get("/api/listening/alert-rules", headers=other).json()["rules"] == []
     assert _paused(app, owner.workspace_id) is not None  # nobody else lifted the pause
 
     _, viewer = teammate(client, owner, "viewer")

@@ -106,9 +106,10 @@ def create_query(
     languages: Sequence[str] = (),
     excluded_terms: Sequence[str] = (),
     sentiment_filter: str | None = None,
+    is_active: bool = True,
     user_id: str | None = None,
 ) -> ListeningQuery:
-    """Save a new query (polled from the next listening round on)."""
+    """Save a new query (polled from the next listening round on while active)."""
     values = _checked(
         {
             "name": name,
@@ -120,7 +121,7 @@ def create_query(
             "sentiment_filter": sentiment_filter,
         }
     )
-    row = ListeningQuery(workspace_id=workspace_id, **values)
+    row = ListeningQuery(workspace_id=workspace_id, is_active=is_active, **values)
     _parse(row)
     session.add(row)
     session.flush()
@@ -131,7 +132,7 @@ def create_query(
         action="create",
         resource="listening_query",
         resource_id=row.id,
-        changes=values,
+        changes={**values, "is_active": is_active},
     )
     return row
 
