@@ -151,7 +151,8 @@ def list_threads(
 def save_reply_draft(
     session: Session, *, workspace_id: str, conversation_id: str, text: str, actor: str = "agent"
 ) -> Message:
-    """Store a drafted outbound reply (not sent: a person or policy approves it first)."""
+    """Store a drafted outbound reply (not sent) with a pending approval: a person approves it, which
+    sends it (`jobs.approvals.decide`), or rejects it."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None or conversation.workspace_id != workspace_id:
         raise NotFound(f"conversation {conversation_id} not found")
@@ -165,6 +166,16 @@ def save_reply_draft(
     )
     session.add(draft)
     session.flush()
+    workflow = reply_workflow(session, workspace_id)
+    approval = Approval(
+        workspace_id=workspace_id,
+        workflow_id=workflow.id if workflow is not None else None,
+        resource="reply",
+        resource_id=draft.id,
+        requested_by=actor,
+    )
+    session.add(approval)
+    session.flush()
     audit.record(
         session,
         workspace_id=workspace_id,
@@ -172,7 +183,7 @@ def save_reply_draft(
         action="draft_reply",
         resource="conversation",
         resource_id=conversation_id,
-        changes={"text": text},
+        changes={"text": text, "approval_id": approval.id},
     )
     return draft
 

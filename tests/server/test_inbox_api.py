@@ -260,3 +260,37 @@ def test_other_workspaces_get_404_viewers_403_and_bad_input_422(
     assert ok.status_code == 201
     dup = client.post("/api/inbox/templates", json={"name": "t", "content": "Hello"}, headers=owner.headers)
     assert dup.status_code == 409 and error_of(dup)["code"] == "CONFLICT"
+
+
+def test_an_agents_reply_draft_waits_in_approvals_and_is_sent_when_approved(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    from brandcrew.services import inbox
+
+    world, conversations = _synced(app, client, owner)
+    dm = next(c for c in conversations if c["type"] == "dm")
+    with Session(app.state.services.engine) as session:  # what the engagement agent's draft_reply tool does
+        inbox.save_reply_draft(
+            session, workspace_id=owner.workspace_id, conversation_id=dm["id"], text="Thanks for writing in!"
+        )
+        session.commit()
+    (item,) = client.get("/api/approvals", params={"status": "pending"}, headers=owner.headers).json()[
+        "approvals"
+    ]
+    assert (item["resource"], item["text"], item["requestedBy"], item["workflowId"]) == (
+        "reply",
+        "Thanks for writing in!",
+        "agent",
+        None,
+    )
+    assert _sandbox_replies(app, world) == []
+    res = client.post(f"/api/approvals/{item['id']}/approve", headers=owner.headers)
+    assert res.status_code == 200, res.text
+    (on_platform,) = _sandbox_replies(app, world)
+    assert on_platform.text == "Thanks for writing in!"
+    sent = client.get(f"/api/inbox/messages/{dm['id']}", headers=owner.headers).json()["messages"][-1]
+    assert (sent["direction"], sent["aiGenerated"], sent["id"]) == (
+        "outbound",
+        True,
+        res.json()["sentMessageId"],
+    )
