@@ -230,6 +230,11 @@ def test_bad_input_answers_422_in_the_seed_format(client: TestClient, owner: Acc
     err = error_of(unbalanced)
     assert unbalanced.status_code == 422 and err["code"] == "VALIDATION_ERROR"
     assert err["details"]["field"] == "booleanQuery" and "position" in err["details"]
+    for deep in ("(" * 900 + "a" + ")" * 900, "-" * 1500 + "a"):
+        nested = client.post(
+            "/api/listening/queries", json={"name": "x", "booleanQuery": deep}, headers=owner.headers
+        )
+        assert nested.status_code == 422 and error_of(nested)["details"]["field"] == "booleanQuery"
     empty = client.post("/api/listening/queries", json={"name": "x"}, headers=owner.headers)
     assert empty.status_code == 422 and error_of(empty)["details"]["field"] == "keywords"
     missing = client.post("/api/listening/queries", json={"keywords": ["a"]}, headers=owner.headers)

@@ -93,6 +93,11 @@ def _parse(row: ListeningQuery) -> None:
             f"the boolean query does not parse: {exc.reason} at position {exc.position}",
             details={"field": "booleanQuery", "position": exc.position, "query": exc.query},
         ) from None
+    except RecursionError:
+        # The parser and the matcher recurse once per nesting level; refuse what they cannot run.
+        raise ValidationFailed(
+            "the boolean query is nested too deeply", details={"field": "booleanQuery"}
+        ) from None
 
 
 def create_query(
