@@ -194,6 +194,14 @@ async def test_polled_mentions_show_in_mentions_sentiment_and_trends_and_a_crisi
         }
     assert {"raise_alert", "acknowledge_alert", "resolve_alert"} <= actions
 
+    # Deleting the query stops its rule's channel; its mentions stay.
+    assert client.delete(f"/api/listening/queries/{query['id']}", headers=owner.headers).status_code == 204
+    with Session(app.state.services.engine) as session:
+        stopped = session.get(AlertChannel, alert_rule["channelIds"][0])
+    assert stopped is not None and stopped.is_active is False
+    everything = client.get("/api/listening/mentions", headers=owner.headers).json()
+    assert everything["total"] == page["total"]
+
 
 def test_queries_are_created_read_changed_and_deleted(client: TestClient, owner: Account) -> None:
     created = _create_query(

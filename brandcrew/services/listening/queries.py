@@ -11,14 +11,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.capabilities import Platform
 from brandcrew.services import audit
 from brandcrew.services.errors import NotFound, ValidationFailed
 from brandcrew.services.listening.query import QueryFilter, QuerySyntaxError
-from brandcrew.store.tables import ListeningMatch, ListeningQuery
+from brandcrew.store.tables import AlertChannel, ListeningMatch, ListeningQuery
 
 __all__ = (
     "QUERY_FIELDS",
@@ -199,9 +199,15 @@ def update_query(
 
 
 def delete_query(session: Session, *, workspace_id: str, query_id: str, user_id: str | None = None) -> None:
-    """Delete a query and its links to mentions (the mentions themselves, and alerts, are kept)."""
+    """Delete a query and its links to mentions (the mentions themselves, and alerts, are kept); its
+    alert rule's channels stop (kept inactive with their delivery history)."""
     row = get_query(session, workspace_id=workspace_id, query_id=query_id)
     session.execute(delete(ListeningMatch).where(col(ListeningMatch.query_id) == row.id))
+    session.execute(
+        update(AlertChannel)
+        .where(col(AlertChannel.workspace_id) == workspace_id, col(AlertChannel.query_id) == row.id)
+        .values(is_active=False)
+    )
     session.delete(row)
     audit.record(
         session,
