@@ -19,10 +19,16 @@ from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
-from brandcrew.connectors.errors import ConnectorError, Rejected
+from brandcrew.connectors.errors import ConnectorError, RateLimited, Rejected
 from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
-from brandcrew.services.errors import Conflict, NotFound, PlatformFailed, ValidationFailed
+from brandcrew.services.errors import (
+    Conflict,
+    NotFound,
+    PlatformFailed,
+    PlatformRateLimited,
+    ValidationFailed,
+)
 from brandcrew.services.listening.polling import workspace_now
 from brandcrew.services.mentions import Scorer
 from brandcrew.services.saved_replies import render_for
@@ -559,6 +565,11 @@ async def deliver_reply(
             assert failed is not None
             failed.direction = "outbound_failed"
             session.add(failed)
+        if isinstance(exc, RateLimited):
+            reset = exc.reset_at.isoformat() if exc.reset_at else None
+            raise PlatformRateLimited(
+                f"{conversation.platform} rate-limited the reply: {exc}", details={"resetAt": reset}
+            ) from exc
         if isinstance(exc, Rejected):
             raise ValidationFailed(
                 f"{conversation.platform} refused the reply: {exc}", details={"field": "content"}
