@@ -3,8 +3,10 @@
 - an autopilot post: `decide_approval` (the same call as `brandcrew autopilot approve ...`): the
   decision is recorded and, once its cycle has no item pending, the cycle's graph resumes and
   schedules the approved posts;
-- an inbox reply: on approval the draft is sent through the account's connector first (with the
-  edited text, if any); only a sent reply settles the approval, so a failed send can be retried;
+- an inbox reply: under a workflow, each step's named approvers or roles approve in turn (as many
+  as the step needs); at the last approval the draft is sent through the account's connector first
+  (with the edited text, if any); only a sent reply settles the approval, so a failed send can be
+  retried;
 - a holding statement: the decision and the final text are recorded.
 """
 
@@ -77,13 +79,24 @@ async def decide(
             "still_pending": outcome.get("still_pending"),
         }
     else:
+        # A workflow's earlier steps only count approvals; the last one settles the item.
+        with session_scope(services.engine) as session:
+            row = approvals.get_approval(session, workspace_id=workspace_id, approval_id=approval_id)
+            final = approvals.record_step_approval(
+                session, approval=row, action=action, text=text, user_id=user_id
+            )
+            edited = approvals.describe(session, row).text if action == "approve" else text
+        if not final:
+            with Session(services.engine, expire_on_commit=False) as session:
+                row = approvals.get_approval(session, workspace_id=workspace_id, approval_id=approval_id)
+                return Decision(approval=approvals.describe(session, row))
         if approval.resource == "reply" and action != "reject":
             reply = await inbox.deliver_reply(
                 services.engine,
                 services.accounts,
                 workspace_id=workspace_id,
                 message_id=approval.resource_id,
-                text=text if action == "edit" else None,
+                text=edited,
                 user_id=user_id,
             )
             sent = reply.message.id

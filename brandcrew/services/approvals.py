@@ -17,8 +17,17 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
-from brandcrew.store.tables import Approval, Conversation, Message, Post, PostVariant, utcnow
+from brandcrew.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from brandcrew.store.tables import (
+    Approval,
+    Conversation,
+    Message,
+    Post,
+    PostVariant,
+    User,
+    WorkflowDefinition,
+    utcnow,
+)
 
 __all__ = (
     "ApprovalItem",
@@ -28,6 +37,7 @@ __all__ = (
     "get_approval",
     "list_approvals",
     "record_decision",
+    "record_step_approval",
 )
 
 Action = Literal["approve", "edit", "reject"]
@@ -238,3 +248,77 @@ def record_decision(
     )
     session.flush()
     return approval
+
+
+def record_step_approval(
+    session: Session,
+    *,
+    approval: Approval,
+    action: Action,
+    text: str | None = None,
+    user_id: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Check that the caller may decide the approval's current workflow step and, for an approval
+    (or edit), count it; True when that was the last approval the workflow needs (the caller then
+    settles it with `record_decision`), False when the approval moved on to the next step.
+
+    Approvals without a workflow (or whose workflow was deleted) are settled by one decision.
+    """
+    if approval.status != "pending":
+        raise Conflict(f"approval {approval.id} was already decided ({approval.status})")
+    workflow = session.get(WorkflowDefinition, approval.workflow_id) if approval.workflow_id else None
+    if workflow is None or not workflow.steps or approval.step >= len(workflow.steps):
+        return True
+    step = workflow.steps[approval.step]
+    user = session.get(User, user_id) if user_id else None
+    allowed = (
+        user is not None
+        and user.workspace_id == approval.workspace_id
+        and (user.id in step.get("approvers", []) or user.role in step.get("roles", []))
+    )
+    if not allowed:
+        raise Forbidden(
+            f"step {approval.step + 1} ({step.get('name')}) of workflow {workflow.name!r} is decided by "
+            "its named approvers and roles",
+            details={
+                "step": approval.step,
+                "approvers": step.get("approvers", []),
+                "roles": step.get("roles", []),
+            },
+        )
+    if action == "reject":
+        return True
+    votes = [
+        c
+        for c in approval.comments or []
+        if c.get("vote") and c.get("step") == approval.step and c.get("by") != user_id
+    ]
+    last_step = approval.step + 1 >= len(workflow.steps)
+    if len(votes) + 1 >= int(step.get("min_approvals", 1)) and last_step:
+        return True
+    approval.comments = [
+        *(approval.comments or []),
+        {
+            "action": action,
+            "text": text.strip() if text else None,
+            "by": user_id,
+            "step": approval.step,
+            "vote": True,
+            "at": (now or utcnow()).isoformat(),
+        },
+    ]
+    if len(votes) + 1 >= int(step.get("min_approvals", 1)):
+        approval.step += 1
+    session.add(approval)
+    audit.record(
+        session,
+        workspace_id=approval.workspace_id,
+        user_id=user_id,
+        action="approve_step",
+        resource="approval",
+        resource_id=approval.id,
+        changes={"step": step.get("name"), "text": text, "next_step": approval.step},
+    )
+    session.flush()
+    return False

@@ -58,3 +58,10 @@ class PlatformRateLimited(ServiceError):
 
     code = "RATE_LIMIT_EXCEEDED"
     status_code = 429
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this (e.g. decide an approval step that names other approvers)."""
+
+    code = "FORBIDDEN"
+    status_code = 403

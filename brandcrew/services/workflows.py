@@ -2,8 +2,10 @@
 
 A definition is checked when it is saved: every step names approvers (members of the workspace who
 may decide approvals) and/or roles that may, and needs no more approvals than it has named approvers.
-An active workflow for replies makes a person's inbox reply wait for approval (`services.inbox`).
-Running several steps one after the other is not done yet: a decision settles an approval at once.
+An active workflow for replies makes a person's inbox reply wait for approval (`services.inbox`);
+its steps are decided in order, each by its named approvers or roles, as many as the step needs
+(`services.approvals.record_step_approval`). Posts and statements do not go through workflows yet
+(the autopilot's own approval policy decides which posts wait for a person).
 """
 
 from __future__ import annotations

@@ -332,3 +332,43 @@ def test_a_platform_refusing_the_reply_answers_429_or_422_and_the_message_is_mar
     assert res.status_code == 422 and error_of(res)["details"]["field"] == "content"
     messages = client.get(f"/api/inbox/messages/{dm['id']}", headers=owner.headers).json()["messages"]
     assert [m["direction"] for m in messages if m["direction"] != "inbound"] == ["outbound_failed"] * 2
+
+
+def test_a_two_step_reply_workflow_is_decided_by_each_steps_approvers_in_turn(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    world, conversations = _synced(app, client, owner)
+    dm = next(c for c in conversations if c["type"] == "dm")
+    lead_id, lead = teammate(client, owner, "manager", "Lead")
+    _, other_manager = teammate(client, owner, "manager", "Other")
+    _, admin = teammate(client, owner, "admin")
+    flow = client.post(
+        "/api/workflows",
+        json={
+            "name": "Lead, then an admin",
+            "resources": ["reply"],
+            "steps": [{"name": "lead", "approvers": [lead_id]}, {"name": "admin", "roles": ["admin"]}],
+        },
+        headers=owner.headers,
+    )
+    assert flow.status_code == 201, flow.text
+    _, editor = teammate(client, owner, "editor")
+    held = client.post(f"/api/inbox/messages/{dm['id']}/reply", json={"content": "draft one"}, headers=editor)
+    approval_id = held.json()["approvalId"]
+
+    # Step 1 is the lead's: another manager (who may decide approvals in general) may not decide it.
+    wrong = client.post(f"/api/approvals/{approval_id}/approve", headers=other_manager)
+    assert wrong.status_code == 403 and error_of(wrong)["details"]["approvers"] == [lead_id]
+    early = client.post(f"/api/approvals/{approval_id}/approve", headers=admin)
+    assert early.status_code == 403
+    first = client.post(f"/api/approvals/{approval_id}/edit", json={"text": "Draft, polished."}, headers=lead)
+    assert first.status_code == 200, first.text
+    moved = first.json()["approval"]
+    assert (moved["status"], moved["step"], moved["text"]) == ("pending", 1, "Draft, polished.")
+    assert first.json()["sentMessageId"] is None and _sandbox_replies(app, world) == []
+    # Step 2 is any admin's; their approval sends the text as the lead edited it.
+    assert client.post(f"/api/approvals/{approval_id}/approve", headers=lead).status_code == 403
+    final = client.post(f"/api/approvals/{approval_id}/approve", headers=admin)
+    assert final.status_code == 200, final.text
+    assert final.json()["approval"]["status"] == "approved" and final.json()["sentMessageId"]
+    assert [r.text for r in _sandbox_replies(app, world)] == ["Draft, polished."]
