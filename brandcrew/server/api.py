@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from brandcrew.server.routes import accounts, ai, analytics, audit, auth, campaigns, costs, ops, posts
+from brandcrew.server.routes import (
+    accounts,
+    ai,
+    analytics,
+    approvals,
+    audit,
+    auth,
+    campaigns,
+    costs,
+    inbox,
+    listening,
+    ops,
+    posts,
+)
 
 api_router = APIRouter()
 api_router.include_router(ops.router)
@@ -18,3 +31,7 @@ api_router.include_router(costs.router)
 api_router.include_router(audit.router)
 api_router.include_router(accounts.router)
 api_router.include_router(accounts.workspace_router)
+api_router.include_router(listening.router)
+api_router.include_router(inbox.router)
+api_router.include_router(approvals.router)
+api_router.include_router(approvals.workflows_router)
