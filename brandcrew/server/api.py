@@ -9,20 +9,25 @@ from brandcrew.server.routes import (
     ai,
     analytics,
     approvals,
+    assistants,
     audit,
     auth,
     campaigns,
     costs,
     inbox,
     listening,
+    openai,
     ops,
     posts,
+    runs,
+    threads,
 )
 
 api_router = APIRouter()
 api_router.include_router(ops.router)
 api_router.include_router(auth.router)
 api_router.include_router(auth.team_router)
+# The REST API of the seed.
 api_router.include_router(posts.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(analytics.router)
@@ -35,3 +40,9 @@ api_router.include_router(listening.router)
 api_router.include_router(inbox.router)
 api_router.include_router(approvals.router)
 api_router.include_router(approvals.workflows_router)
+# The runs API at the root paths langgraph-sdk calls.
+api_router.include_router(assistants.router)
+api_router.include_router(threads.router)
+api_router.include_router(runs.router)
+# OpenAI-compatible chat with the agents.
+api_router.include_router(openai.router)
