@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     """Signs access and refresh tokens; a random secret in a 0600 file in data_dir when unset."""
     rate_limit_scale: float = 1.0
     """Multiplies every server rate limit; 0 turns limiting off."""
+    runs_executor: bool = True
+    """`brandcrew serve` executes runs itself; false leaves them to `brandcrew worker --runs` processes."""
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under data_dir."""

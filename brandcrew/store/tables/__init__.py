@@ -19,6 +19,7 @@ from brandcrew.store.tables.listening import (
 from brandcrew.store.tables.llm import BudgetCounter, BudgetLimit, BudgetReservation, LlmCacheEntry, LlmCall
 from brandcrew.store.tables.metrics import MetricPoint
 from brandcrew.store.tables.publishing import OutboxEntry
+from brandcrew.store.tables.runs import Run, RunAssistant, RunEvent, RunThread
 from brandcrew.store.tables.tenancy import User, Workspace
 from brandcrew.store.tables.workflows import Approval, WorkflowDefinition
 
@@ -49,6 +50,10 @@ __all__ = (
     "Post",
     "PostVariant",
     "PostVersion",
+    "Run",
+    "RunAssistant",
+    "RunEvent",
+    "RunThread",
     "SocialAccount",
     "User",
     "WorkflowDefinition",
