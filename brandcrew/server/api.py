@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from brandcrew.server.routes import assistants, auth, ops, runs, threads, web
+from brandcrew.server.routes import (
+    accounts,
+    ai,
+    analytics,
+    assistants,
+    audit,
+    auth,
+    campaigns,
+    costs,
+    ops,
+    posts,
+    runs,
+    threads,
+    web,
+)
 
 api_router = APIRouter()
 api_router.include_router(ops.router)
@@ -14,4 +28,12 @@ api_router.include_router(auth.team_router)
 api_router.include_router(assistants.router)
 api_router.include_router(threads.router)
 api_router.include_router(runs.router)
+api_router.include_router(posts.router)
+api_router.include_router(campaigns.router)
+api_router.include_router(analytics.router)
+api_router.include_router(ai.router)
+api_router.include_router(costs.router)
+api_router.include_router(audit.router)
+api_router.include_router(accounts.router)
+api_router.include_router(accounts.workspace_router)
 api_router.include_router(web.router)
