@@ -316,10 +316,57 @@ function textOf(content) {
 
 const isAi = (msg) => msg && ["ai", "AIMessage", "AIMessageChunk"].includes(msg.type ?? msg.role);
 
-/** An agent's name from a subgraph namespace such as `ask_content_creator:1f0c...`. */
-function agentOfNamespace(ns) {
-  const head = (ns || "").split("|")[0].split(":")[0];
-  return head.replace(/^ask_/, "").replace(/^transfer_to_/, "") || null;
+
+/** Inline `**bold**` and `` `code` `` as elements; everything else stays text. */
+function inline(text) {
+  const out = [];
+  const re = /\*\*([^*]+)\*\*|`([^`]+)`/g;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(m[1] !== undefined ? h("strong", { text: m[1] }) : h("code", { text: m[2] }));
+    last = re.lastIndex;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+/** A model's Markdown answer as DOM: headings, bullet and numbered lists, paragraphs (no HTML parsing). */
+function renderMarkdown(text) {
+  const blocks = [];
+  let list = null;
+  let para = null;
+  const close = () => {
+    list = null;
+    para = null;
+  };
+  for (const raw of String(text).split("\n")) {
+    const line = raw.trimEnd();
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+    const bullet = /^\s*[-*•]\s+(.*)$/.exec(line);
+    const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
+    if (!line.trim()) {
+      close();
+    } else if (heading) {
+      close();
+      blocks.push(h(heading[1].length <= 2 ? "h3" : "h4", {}, inline(heading[2])));
+    } else if (bullet || numbered) {
+      const tag = bullet ? "ul" : "ol";
+      if (!list || list.tagName.toLowerCase() !== tag) {
+        para = null;
+        list = h(tag);
+        blocks.push(list);
+      }
+      list.append(h("li", {}, inline((bullet ?? numbered)[1])));
+    } else if (para) {
+      para.append(h("br"), ...inline(line));
+    } else {
+      list = null;
+      para = h("p", {}, inline(line));
+      blocks.push(para);
+    }
+  }
+  return blocks;
 }
 
 const chat = {
@@ -378,16 +425,16 @@ class Turn {
     this.usage = h("div", { class: "usage", "data-role": "usage", "aria-label": "Agents, models and cost of this answer" });
     this.el = h("article", { class: "msg assistant", "aria-label": "Answer" }, this.answer, this.activity, this.extras, this.usage);
     this.runIds = [];
-    this.agents = new Set();
+    this.agents = new Set(); // from the final answer's metadata; the ledger adds the ones that called a model
     this.texts = new Map();
     this.current = null;
   }
 
-  agent(name) {
-    if (name && name !== "supervisor" && !this.agents.has(name)) {
-      this.agents.add(name);
+  /** Say who is working right now (names from the stream; the usage line lists who worked). */
+  working(name) {
+    if (name && !["supervisor", "LangGraph"].includes(name)) {
+      this.activity.textContent = `${name.replaceAll("_", " ")} is working…`;
     }
-    if (name) this.activity.textContent = `${name.replaceAll("_", " ")} is working…`;
   }
 
   token(id, text) {
@@ -406,7 +453,13 @@ class Turn {
   done() {
     this.answer.setAttribute("aria-busy", "false");
     this.activity.textContent = "";
-    if (!this.answer.textContent) this.answer.textContent = "(no answer)";
+    const text = this.answer.textContent;
+    if (text) {
+      this.answer.replaceChildren(...renderMarkdown(text));
+      this.answer.classList.add("rendered");
+    } else {
+      this.answer.textContent = "(no answer)";
+    }
   }
 }
 
@@ -430,6 +483,7 @@ async function streamRun(turn, body) {
   });
   const interrupts = new Map();
   let finalText = null;
+  let earlier = null;
   for await (const { event, data } of readEvents(res)) {
     const [mode, ...ns] = event.split("|");
     const namespace = ns.join("|");
@@ -437,16 +491,20 @@ async function streamRun(turn, body) {
       turn.runIds.push(data.run_id);
     } else if (mode === "messages" && Array.isArray(data)) {
       const [chunk, meta] = data;
-      turn.agent(meta?.lc_agent_name ?? agentOfNamespace(namespace));
+      if (namespace) turn.working(meta?.lc_agent_name);
       if (isAi(chunk)) turn.token(chunk.id, textOf(chunk.content));
     } else if (mode === "updates" && data && typeof data === "object") {
-      if (namespace) turn.agent(agentOfNamespace(namespace));
       for (const item of data.__interrupt__ ?? []) interrupts.set(item.id, item);
     } else if (mode === "values" && data && typeof data === "object") {
       for (const item of data.__interrupt__ ?? []) interrupts.set(item.id, item);
       if (!namespace && Array.isArray(data.messages)) {
+        // The first state of the run holds the earlier turns: their answers are not this one.
+        if (!earlier) earlier = new Set(data.messages.map((m) => m.id));
         const last = data.messages[data.messages.length - 1];
-        if (isAi(last)) finalText = textOf(last.content);
+        if (isAi(last) && !earlier.has(last.id)) {
+          finalText = textOf(last.content);
+          for (const name of last.response_metadata?.agents ?? []) turn.agents.add(String(name));
+        }
       }
     } else if (mode === "error") {
       throw new Error(data?.message ?? data?.error ?? "the run failed");
@@ -456,6 +514,23 @@ async function streamRun(turn, body) {
   }
   if (finalText !== null && interrupts.size === 0) turn.final(finalText);
   return [...interrupts.values()];
+}
+
+/** A tool call's arguments, one row each; text stays text, anything else is shown as JSON. */
+function argsList(args) {
+  if (!args || typeof args !== "object") return null;
+  return h(
+    "dl",
+    { class: "args" },
+    Object.entries(args).map(([key, value]) =>
+      h(
+        "div",
+        {},
+        h("dt", { text: key.replaceAll("_", " ") }),
+        h("dd", { text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }),
+      ),
+    ),
+  );
 }
 
 /** Ask the person about each pending approval inside the chat; resolves with the resume payload. */
@@ -481,7 +556,7 @@ function askApproval(turn, interrupts) {
         { class: "interrupt", "aria-label": "Approval needed", "data-interrupt": item.id },
         h("h3", { text: "Approval needed" }),
         h("p", {}, h("strong", { text: agent }), " wants to ", h("strong", { text: tool }), "."),
-        value.args ? h("pre", { text: JSON.stringify(value.args, null, 2) }) : null,
+        argsList(value.args),
         h(
           "div",
           { class: "actions" },
@@ -522,7 +597,8 @@ async function usageOf(runId) {
   }
 }
 
-const nameOf = (x) => (typeof x === "string" ? x : pick(x, "agent", "model", "name") ?? "");
+/** A name from a usage entry: a plain string, or a ledger row grouped by agent or model. */
+const nameOf = (x) => (typeof x === "string" ? x : pick(pick(x, "group") ?? x, "agent", "model", "name") ?? "");
 
 async function showUsage(turn) {
   const usages = (await Promise.all(turn.runIds.map(usageOf))).filter(Boolean);
@@ -889,51 +965,39 @@ function progressBar(fraction, label) {
   return bar;
 }
 
-function campaignItem(campaign, run) {
-  const status = String(pick(run ?? {}, "status") ?? pick(campaign, "status") ?? "");
-  const start = when(pick(campaign, "startDate", "start_date"), dateFmt);
-  const end = when(pick(campaign, "endDate", "end_date"), dateFmt);
-  const budget = usd(pick(campaign, "budgetUsd", "budget_usd"));
-  const spent = usd(pick(campaign, "spentUsd", "spent_usd", "costUsd") ?? pick(run ?? {}, "spentUsd", "spent_usd", "costUsd"));
-  const goals = pick(campaign, "goals") ?? [];
+function progressRow(label, valueText, fraction) {
+  return h(
+    "div",
+    { class: "goal" },
+    h("div", { class: "line" }, h("span", { text: label }), h("span", { text: valueText })),
+    progressBar(fraction, `${label} progress`),
+  );
+}
+
+function campaignItem(campaign, run, spent) {
+  const status = String(pick(campaign, "status") ?? pick(run ?? {}, "status") ?? "");
+  const start = when(pick(campaign, "startDate"), dateFmt);
+  const end = when(pick(campaign, "endDate"), dateFmt);
+  const budget = usd(pick(campaign, "budgetUsd") ?? pick(run ?? {}, "budgetUsd"));
+  const spend = usd(pick(run ?? {}, "spendUsd")) ?? spent ?? null;
   const progress = [];
-  for (const goal of goals) {
+  for (const goal of pick(campaign, "goals") ?? []) {
     const target = Number(pick(goal, "target"));
     const current = Number(pick(goal, "current") ?? 0);
     if (!target) continue;
     const metric = String(pick(goal, "metric") ?? "goal").replaceAll("_", " ");
-    progress.push(
-      h(
-        "div",
-        { class: "goal" },
-        h("div", { class: "line" }, h("span", { text: metric }), h("span", { text: `${current.toLocaleString()} / ${target.toLocaleString()}` })),
-        progressBar(current / target, `${metric} progress`),
-      ),
-    );
+    progress.push(progressRow(metric, `${current.toLocaleString()} / ${target.toLocaleString()}`, current / target));
   }
-  const cycles = Number(pick(run ?? {}, "cycles", "cyclesTotal"));
-  const done = Number(pick(run ?? {}, "cyclesDone", "cycles_done", "completedCycles", "cycle"));
-  if (cycles && Number.isFinite(done)) {
-    progress.push(
-      h(
-        "div",
-        { class: "goal" },
-        h("div", { class: "line" }, h("span", { text: "autopilot cycles" }), h("span", { text: `${done} / ${cycles}` })),
-        progressBar(done / cycles, "autopilot cycles"),
-      ),
-    );
+  if (run) {
+    const cycles = Number(pick(run, "cycles") ?? 0);
+    const done = Math.min(Number(pick(run, "nextCycle") ?? 0), cycles);
+    if (cycles) progress.push(progressRow("autopilot cycles", `${done} / ${cycles}`, done / cycles));
   }
-  if (budget) {
-    progress.push(
-      h(
-        "div",
-        { class: "goal" },
-        h("div", { class: "line" }, h("span", { text: "budget" }), h("span", { text: `${spent === null ? "–" : money(spent)} / ${money(budget)}` })),
-        progressBar((spent ?? 0) / budget, "budget used"),
-      ),
-    );
-  }
-  const reason = pick(campaign, "pausedReason", "paused_reason") ?? pick(run ?? {}, "pausedReason", "paused_reason");
+  if (budget) progress.push(progressRow("budget", `${money(spend ?? 0)} / ${money(budget)}`, (spend ?? 0) / budget));
+  const facts = [start && end ? `${start} – ${end}` : start || end];
+  if (run) facts.push(`${pick(run, "postsPublished") ?? 0} of ${pick(run, "posts") ?? 0} posts published`);
+  if (spend !== null) facts.push(`AI spend ${money(spend)}`);
+  const reason = pick(campaign, "pausedReason") ?? pick(run ?? {}, "pausedReason");
   return h(
     "li",
     { class: "campaign", "data-campaign-id": pick(campaign, "id") },
@@ -947,35 +1011,50 @@ function campaignItem(campaign, run) {
         status ? h("span", { class: `badge status-${token(status)}`, text: status }) : null,
         run ? h("span", { class: "badge", text: "autopilot" }) : null,
       ),
-      h("div", { class: "sub", text: [start && end ? `${start} – ${end}` : start || end, budget ? `budget ${money(budget)}` : ""].filter(Boolean).join(" · ") }),
+      h("div", { class: "sub", text: facts.filter(Boolean).join(" · ") }),
       reason ? h("div", { class: "sub", text: `Paused: ${reason}` }) : null,
     ),
-    h("div", {}, progress.length ? progress : h("div", { class: "sub", text: "No goals set." })),
+    h("div", {}, progress.length ? progress : h("div", { class: "sub", text: "No goals or budget set." })),
   );
 }
+
+const campaignNames = new Map();
 
 async function loadCampaigns() {
   const status = $("#campaigns-status");
   const list = $("#campaign-list");
   setStatus(status, "Loading…");
   try {
-    const [campaigns, runs] = await Promise.all([
+    const [campaigns, runs, spend] = await Promise.all([
       api("/api/campaigns").then((b) => listOf(b, "campaigns")),
       api("/api/campaigns/autopilot")
-        .then((b) => listOf(b, "runs", "campaigns"))
+        .then((b) => listOf(b, "runs"))
+        .catch(() => []),
+      api("/api/costs?groupBy=campaign")
+        .then((b) => listOf(b, "rows"))
         .catch(() => []),
     ]);
-    const runOf = new Map(runs.map((r) => [String(pick(r, "campaignId", "campaign_id", "id")), r]));
+    const runOf = new Map(runs.map((r) => [String(pick(r, "campaignId")), r]));
+    const spentOf = new Map(spend.map((r) => [String(pick(pick(r, "group") ?? {}, "campaign")), usd(pick(r, "costUsd"))]));
+    for (const c of campaigns) campaignNames.set(String(c.id), String(c.name ?? c.id));
     setStatus(status, campaigns.length ? "" : "No campaigns yet.");
-    list.replaceChildren(...campaigns.map((c) => campaignItem(c, runOf.get(String(pick(c, "id"))))));
+    list.replaceChildren(...campaigns.map((c) => campaignItem(c, runOf.get(String(c.id)), spentOf.get(String(c.id)))));
   } catch (err) {
     list.replaceChildren();
     setStatus(status, failure("Campaigns", err), true);
   }
 }
 
-function figure(label, value, role) {
-  return h("div", { "data-figure": role }, h("dt", { text: label }), h("dd", { text: value }));
+function figure(label, value, sub, role) {
+  return h("div", { "data-figure": role }, h("dt", { text: label }), h("dd", { text: value }), sub ? h("p", { class: "fig-sub", text: sub }) : null);
+}
+
+function budgetLabel(budget) {
+  const kind = String(pick(budget, "kind") ?? "");
+  if (kind === "workspace_day") return "Daily cap";
+  if (kind === "workspace_month") return "Monthly cap";
+  if (kind === "campaign") return `Campaign: ${campaignNames.get(String(pick(budget, "scopeId"))) ?? pick(budget, "scopeId")}`;
+  return kind.replaceAll("_", " ") || "Budget";
 }
 
 async function loadSpend() {
@@ -984,23 +1063,25 @@ async function loadSpend() {
   try {
     const summary = await api("/api/costs/summary");
     setStatus(status, "");
-    const today = usd(pick(summary, "today", "todayUsd", "day", "dayUsd"));
-    const month = usd(pick(summary, "month", "monthUsd", "thisMonth"));
-    const total = usd(pick(summary, "total", "totalUsd", "allTime"));
-    const figures = [figure("Today", money(today), "today"), figure("This month", money(month), "month")];
-    if (total !== null) figures.push(figure("All time", money(total), "total"));
+    const calls = (n) => `${Number(n ?? 0).toLocaleString()} call${Number(n) === 1 ? "" : "s"}`;
+    const figures = [
+      figure("Today", money(usd(pick(summary, "todayUsd"))), calls(pick(summary, "todayCalls")), "today"),
+      figure("This month", money(usd(pick(summary, "monthUsd"))), calls(pick(summary, "monthCalls")), "month"),
+    ];
+    const unpriced = Number(pick(summary, "unpricedCalls") ?? 0);
+    figures.push(figure("Unpriced calls", unpriced.toLocaleString(), unpriced ? "cost unknown, not zero" : "every call priced", "unpriced"));
     $("#spend-figures").replaceChildren(...figures);
-    const budgets = listOf(pick(summary, "budgets") ?? [], "budgets");
+    const budgets = listOf(pick(summary, "budgets") ?? []);
     $("#budgets").replaceChildren(
       ...budgets.map((b) => {
-        const limit = usd(pick(b, "limitUsd", "limit_usd", "limit", "capUsd"));
-        const spent = usd(pick(b, "spentUsd", "spent_usd", "spent", "usedUsd")) ?? 0;
-        const label = [pick(b, "scope", "kind"), pick(b, "name", "key", "period")].filter(Boolean).join(" ").replaceAll("_", " ");
+        const limit = usd(pick(b, "limitUsd"));
+        const spent = usd(pick(b, "spentUsd")) ?? 0;
+        const label = budgetLabel(b);
         return h(
           "div",
-          { class: "budget-row" },
-          h("div", { class: "line" }, h("span", { text: label || "budget" }), h("span", { text: `${money(spent)} of ${limit === null ? "no limit" : money(limit)}` })),
-          limit ? progressBar(spent / limit, `${label} budget used`) : null,
+          { class: "budget-row", "data-budget": pick(b, "kind") },
+          h("div", { class: "line" }, h("span", { text: label }), h("span", { text: limit === null ? `${money(spent)} · no cap` : `${money(spent)} of ${money(limit)}` })),
+          limit ? progressBar(spent / limit, `${label} used`) : null,
         );
       }),
     );
@@ -1017,21 +1098,30 @@ async function loadBreakdown() {
   const table = $("#breakdown-table");
   setStatus(status, "Loading…");
   try {
-    const rows = listOf(await api("/api/costs?groupBy=agent,model"), "rows", "costs", "groups");
+    const body = await api("/api/costs?groupBy=agent,model");
+    const rows = listOf(body, "rows");
     setStatus(status, rows.length ? "" : "No AI calls yet.");
     const head = h(
       "thead",
       {},
-      h("tr", {}, h("th", { scope: "col", text: "Agent" }), h("th", { scope: "col", text: "Model" }), h("th", { scope: "col", class: "num", text: "Calls" }), h("th", { scope: "col", class: "num", text: "Tokens" }), h("th", { scope: "col", class: "num", text: "Cost" })),
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col", text: "Agent" }),
+        h("th", { scope: "col", text: "Model" }),
+        h("th", { scope: "col", class: "num", text: "Calls" }),
+        h("th", { scope: "col", class: "num", text: "Tokens" }),
+        h("th", { scope: "col", class: "num", text: "Cost" }),
+      ),
     );
-    const body = h(
+    const tbody = h(
       "tbody",
       {},
       rows.map((r) => {
-        const group = pick(r, "group") ?? r;
-        const tokens = Number(pick(r, "inputTokens", "input_tokens") ?? 0) + Number(pick(r, "outputTokens", "output_tokens") ?? 0);
-        const unpriced = Number(pick(r, "unpricedCalls", "unpriced_calls") ?? 0);
-        const cost = usd(pick(r, "costUsd", "cost_usd"));
+        const group = pick(r, "group") ?? {};
+        const tokens = ["inputTokens", "cacheReadTokens", "cacheWriteTokens", "outputTokens", "reasoningTokens"].reduce((n, k) => n + Number(r[k] ?? 0), 0);
+        const unpriced = Number(pick(r, "unpricedCalls") ?? 0);
+        const cost = money(usd(pick(r, "costUsd")));
         return h(
           "tr",
           { "data-agent": pick(group, "agent") ?? "" },
@@ -1039,18 +1129,35 @@ async function loadBreakdown() {
           h("td", { text: pick(group, "model") ?? "–" }),
           h("td", { class: "num", text: String(pick(r, "calls") ?? "") }),
           h("td", { class: "num", text: tokens.toLocaleString() }),
-          h("td", { class: "num", text: unpriced ? `${money(cost)} + ${unpriced} unpriced` : money(cost) }),
+          h("td", { class: "num", text: unpriced ? `${cost} + ${unpriced} unpriced` : cost }),
         );
       }),
     );
-    table.replaceChildren(head, body);
+    const foot = rows.length
+      ? h(
+          "tfoot",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row", colspan: 2, text: "Total" }),
+            h("td", { class: "num", text: String(pick(body, "calls") ?? "") }),
+            h("td"),
+            h("td", { class: "num", text: money(usd(pick(body, "totalUsd"))) }),
+          ),
+        )
+      : null;
+    table.replaceChildren(head, tbody, ...(foot ? [foot] : []));
   } catch (err) {
     table.replaceChildren();
     setStatus(status, failure("The spend breakdown", err), true);
   }
 }
 
-loaders.campaigns = () => Promise.all([loadSpend(), loadBreakdown(), loadCampaigns()]);
+loaders.campaigns = async () => {
+  await loadCampaigns(); // first: budgets name campaigns
+  await Promise.all([loadSpend(), loadBreakdown()]);
+};
 $("#campaigns-refresh").addEventListener("click", () => loaders.campaigns());
 
 // ---------------------------------------------------------------- start
