@@ -36,6 +36,7 @@ from brandcrew.memory.brand_voice import (
     save_brand_voice,
     train_brand_voice,
 )
+from brandcrew.memory.embedders import Embedder
 from brandcrew.services import analytics
 from brandcrew.services.autopilot.checks import risk_flags
 from brandcrew.services.brand import BrandProfile
@@ -401,10 +402,11 @@ def train_voice(
     examples: Sequence[VoiceExample],
     guidelines: str = "",
     voice_id: str = "default",
+    embedder: Embedder | None = None,
 ) -> BrandVoiceProfile:
     """Train the workspace's brand voice from examples and guidelines and keep it where the agents'
-    brand-voice check reads it."""
+    brand-voice check reads it (`embedder`: the store's, else the default one)."""
     brand = _brand(services, workspace_id)
-    profile = train_brand_voice(examples, guidelines, banned_words=brand.banned_words)
+    profile = train_brand_voice(examples, guidelines, embedder=embedder, banned_words=brand.banned_words)
     save_brand_voice(store, workspace_id, profile, voice_id=voice_id)
     return profile

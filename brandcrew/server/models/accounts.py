@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
+from brandcrew.server.models.common import Utc
 from brandcrew.server.schemas import ApiModel
 
 SandboxPlatform = Literal[
@@ -27,9 +27,9 @@ class SocialAccountPublic(ApiModel):
     avatar: str | None = None
     is_active: bool
     status: str
-    token_expiry: datetime | None = None
-    last_sync_at: datetime | None = None
-    created_at: datetime
+    token_expiry: Utc | None = None
+    last_sync_at: Utc | None = None
+    created_at: Utc
 
 
 class AccountList(ApiModel):

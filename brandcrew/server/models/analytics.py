@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from brandcrew.server.models.common import Utc
 from brandcrew.server.models.posts import PostPublic
 from brandcrew.server.schemas import ApiModel
 
@@ -60,7 +59,7 @@ class PostPerformanceOut(ApiModel):
     account_id: str
     remote_id: str
     text: str
-    published_at: datetime
+    published_at: Utc
     impressions: int
     likes: int
     comments: int
@@ -74,10 +73,10 @@ class PostPerformanceOut(ApiModel):
 class OverviewOut(ApiModel):
     """The analytics dashboard of a window against its comparison window."""
 
-    start_date: datetime
-    end_date: datetime
-    compare_start_date: datetime
-    compare_end_date: datetime
+    start_date: Utc
+    end_date: Utc
+    compare_start_date: Utc
+    compare_end_date: Utc
     metrics: OverviewMetrics
     charts: OverviewCharts
     top_posts: list[PostPerformanceOut]
@@ -107,7 +106,7 @@ class PlatformMetrics(ApiModel):
 class TimelinePoint(ApiModel):
     """The post's totals at one metrics collection."""
 
-    timestamp: datetime
+    timestamp: Utc
     impressions: int
     engagement: int
 

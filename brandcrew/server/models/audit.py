@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from brandcrew.server.models.common import Utc
 from brandcrew.server.schemas import ApiModel
 
 
@@ -20,7 +20,7 @@ class AuditLogPublic(ApiModel):
     changes: dict[str, Any]
     ip_address: str | None = None
     user_agent: str | None = None
-    timestamp: datetime
+    timestamp: Utc
 
 
 class AuditLogList(ApiModel):

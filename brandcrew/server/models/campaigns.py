@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
 
-from brandcrew.server.models.common import Instant, Tag
+from brandcrew.server.models.common import Instant, Tag, Utc
 from brandcrew.server.models.posts import PostPublic
 from brandcrew.server.schemas import ApiModel
 from brandcrew.services.campaigns import CampaignGoal, CampaignIn
@@ -56,16 +55,16 @@ class CampaignPublic(ApiModel):
     workspace_id: str
     name: str
     description: str
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: Utc | None = None
+    end_date: Utc | None = None
     goals: list[dict[str, Any]]
     budget_usd: str | None = None
     tags: list[str]
     utm_params: dict[str, str]
     status: str
     paused_reason: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Utc
+    updated_at: Utc
 
 
 class CampaignOut(ApiModel):
@@ -109,8 +108,8 @@ class AutopilotRunPublic(ApiModel):
     posts_published: int
     spend_usd: Decimal
     budget_usd: str | None = None
-    started_at: datetime
-    updated_at: datetime
+    started_at: Utc
+    updated_at: Utc
 
 
 class AutopilotRuns(ApiModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path
@@ -24,3 +24,12 @@ def _plausible(value: datetime) -> datetime:
 
 Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 """An ISO 8601 time with a zone (Z or an offset), in a range date arithmetic cannot overflow."""
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they are UTC, and the wire says so.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Utc = Annotated[datetime, AfterValidator(_utc)]
+"""A time the API returns: always with its zone (UTC)."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from brandcrew.connectors.capabilities import Platform
-from brandcrew.server.models.common import IdStr, Instant, Tag
+from brandcrew.server.models.common import IdStr, Instant, Tag, Utc
 from brandcrew.server.schemas import ApiModel
 
 PostStatus = Literal[
@@ -43,6 +42,16 @@ class PostContentPatch(ApiModel):
     link: str | None = Field(default=None, max_length=2048)
     first_comment: str | None = Field(default=None, max_length=5_000)
     thread: list[str] | None = Field(default=None, max_length=25)
+
+    @model_validator(mode="after")
+    def _no_null_lists_or_text(self) -> PostContentPatch:
+        # `null` clears an optional field (title, link, first comment); text and lists have no "unset".
+        nulls = [
+            f for f in ("text", "media", "thread") if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; send an empty value instead")
+        return self
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent, by their service names."""
@@ -86,7 +95,7 @@ class PlatformPostPublic(ApiModel):
     platform_post_id: str | None = None
     url: str | None = None
     error: str | None = None
-    published_at: datetime | None = None
+    published_at: Utc | None = None
 
 
 class PostPublic(ApiModel):
@@ -98,15 +107,15 @@ class PostPublic(ApiModel):
     content: dict[str, Any]
     platforms: list[PlatformPostPublic]
     status: str
-    scheduled_at: datetime | None = None
-    published_at: datetime | None = None
+    scheduled_at: Utc | None = None
+    published_at: Utc | None = None
     campaign: str | None = None
     tags: list[str]
     ai_generated: bool
     approval_status: str | None = None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Utc
+    updated_at: Utc
 
 
 class PostOut(ApiModel):
@@ -198,7 +207,7 @@ class CalendarEntry(ApiModel):
     post_id: str
     platform: str
     account_id: str
-    at: datetime
+    at: Utc
     status: str
     text: str
 

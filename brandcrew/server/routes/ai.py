@@ -154,6 +154,7 @@ async def train(body: TrainIn, request: Request, principal: PrincipalDep, servic
         examples=examples,
         guidelines=body.guidelines,
         voice_id=voice_id,
+        embedder=getattr(store, "embedder", None),
     )
     return TrainOut(
         brand_voice=BrandVoiceOut(
