@@ -8,11 +8,14 @@ from brandcrew.server.routes import (
     accounts,
     ai,
     analytics,
+    approvals,
     assistants,
     audit,
     auth,
     campaigns,
     costs,
+    inbox,
+    listening,
     ops,
     posts,
     runs,
@@ -36,4 +39,8 @@ api_router.include_router(costs.router)
 api_router.include_router(audit.router)
 api_router.include_router(accounts.router)
 api_router.include_router(accounts.workspace_router)
+api_router.include_router(listening.router)
+api_router.include_router(inbox.router)
+api_router.include_router(approvals.router)
+api_router.include_router(approvals.workflows_router)
 api_router.include_router(web.router)

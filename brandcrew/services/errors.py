@@ -44,3 +44,10 @@ class PublishingPaused(ServiceError):
 
     code = "PUBLISHING_FAILED"
     status_code = 409
+
+
+class PlatformFailed(ServiceError):
+    """A social platform refused or failed a call brandcrew made for the request (a reply, a fetch)."""
+
+    code = "PLATFORM_API_ERROR"
+    status_code = 502

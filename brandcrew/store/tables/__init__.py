@@ -6,7 +6,7 @@ from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
 from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
-from brandcrew.store.tables.community import Conversation, Message
+from brandcrew.store.tables.community import Conversation, Message, SavedReply
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
 from brandcrew.store.tables.listening import (
     Alert,
@@ -54,6 +54,7 @@ __all__ = (
     "RunAssistant",
     "RunEvent",
     "RunThread",
+    "SavedReply",
     "SocialAccount",
     "User",
     "WorkflowDefinition",
