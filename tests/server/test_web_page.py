@@ -3,10 +3,14 @@ agents and cost, an approval inside the chat), the approvals queue, the calendar
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,15 +19,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from brandcrew.llm.messages import ModelRequest, ResponseChunk
 from brandcrew.llm.offline import OfflineBackend
 from brandcrew.llm.runtime import set_runtime
 from brandcrew.llm.testing import ScriptedLlm, reply, tool_call
 from brandcrew.llm.usage import LlmUsage
-from brandcrew.store.tables import AuditLog
-from tests.utils.autopilot import PricedOffline
+from brandcrew.store.tables import Approval, AuditLog, OutboxEntry, Post, User
+from tests.utils.autopilot import PricedOffline, campaign_file
 from tests.utils.llm import make_runtime
 from tests.utils.server import Account, register
 
@@ -369,3 +373,298 @@ def test_an_approval_interrupt_is_answered_inside_the_chat(
         assert shared == []
         tool_message = [m for m in llm.calls[-1].messages if m.get("role") == "tool"][-1]
         assert "rejected" in tool_message["content"] and "not before the tasting" in tool_message["content"]
+
+
+# ---------------------------------------------------------------- approvals queue
+
+
+@pytest.fixture
+def waiting_autopilot(app: Any, tmp_path: Path) -> Iterator[tuple[Any, Account]]:
+    """A day of an autopilot campaign whose three posts wait for a person, and an owner of its workspace."""
+    from brandcrew.jobs._dbos import shutdown_dbos
+    from brandcrew.jobs.autopilot import AutopilotOptions, run_autopilot
+    from brandcrew.services.users import hash_password
+
+    path = campaign_file(tmp_path, approval="human", days=2)
+    try:
+        # In a thread of its own: Playwright's sync API keeps an event loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(asyncio.run, run_autopilot(path, options=AutopilotOptions(days=1))).result()
+        assert first.waiting_approval == 3
+        password = "lead passphrase 1"
+        with Session(app.state.services.engine) as session:
+            user = User(
+                workspace_id=first.workspace_id,
+                email="lead@northwind.example",
+                name="Lead",
+                role="owner",
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            session.commit()
+            lead = Account(
+                user_id=user.id,
+                workspace_id=first.workspace_id,
+                email=user.email,
+                password=password,
+                access_token="",
+                refresh_token="",
+                api_key="",
+            )
+        yield first, lead
+    finally:
+        shutdown_dbos()
+
+
+@needs_chromium
+def test_approvals_queue_approve_edit_and_reject_with_a_reason(
+    page: Any, app: Any, live_server: str, waiting_autopilot: tuple[Any, Account]
+) -> None:
+    run, lead = waiting_autopilot
+    engine = app.state.services.engine
+    sign_in(page, lead)
+    expect(page.locator("#approvals-count")).to_have_text("3")
+    page.get_by_role("link", name=re.compile("^Approvals")).click()
+    cards = page.locator("li.approval")
+    expect(cards).to_have_count(3)
+    with Session(engine) as session:
+        pending = session.exec(select(Approval).order_by(col(Approval.created_at))).all()
+        texts = {a.id: session.get(Post, a.resource_id).content["text"] for a in pending}  # type: ignore[union-attr]
+    ids = [cards.nth(i).get_attribute("data-id") for i in range(3)]
+    a, b, c = (page.locator(f"li.approval[data-id='{i}']") for i in ids)
+    assert sorted(ids) == sorted(texts)
+    for card, approval_id in zip((a, b, c), ids, strict=True):
+        expect(card.get_by_label("Post text")).to_have_value(texts[approval_id])
+        expect(card).to_contain_text("Test launch")
+    shot(page, "approvals")
+
+    a.get_by_role("button", name="Approve").click()
+    expect(cards).to_have_count(2)
+    expect(page.locator("#approvals-count")).to_have_text("2")
+
+    edited = "Cold brew, the Northwind way: coarse grind, 16 hours, patience. <b>&amp;</b>"
+    b.get_by_role("button", name="Edit").click()
+    b.get_by_label("Post text").fill(edited)
+    b.get_by_role("button", name="Save and approve").click()
+    expect(cards).to_have_count(1)
+
+    c.get_by_role("button", name="Reject").click()
+    c.get_by_role("button", name="Confirm reject").click()
+    expect(c.get_by_role("status")).to_have_text("Give a reason so the team can learn from it.")
+    c.get_by_label("Reason for rejecting").fill("off topic for launch week")
+    c.get_by_role("button", name="Confirm reject").click()
+    expect(page.get_by_text("Nothing is waiting for approval.")).to_be_visible()
+    expect(page.locator("#approvals-count")).to_be_hidden()
+
+    with Session(engine) as session:
+        decided = {x.id: x for x in session.exec(select(Approval)).all()}
+        assert [decided[i].status for i in ids] == ["approved", "approved", "rejected"]
+        assert all(decided[i].decided_by == lead.user_id for i in ids)
+        assert "off topic for launch week" in (decided[ids[2]].reason or "")
+        edited_post = session.get(Post, decided[ids[1]].resource_id)
+        assert edited_post is not None and edited_post.content["text"] == edited
+        rejected_post = session.get(Post, decided[ids[2]].resource_id)
+        assert rejected_post is not None and rejected_post.status == "rejected"
+        # The last decision resumed the cycle: the approved and the edited post are scheduled, not the other.
+        scheduled = {e.post_id: e for e in session.exec(select(OutboxEntry)).all()}
+    assert set(scheduled) == {decided[ids[0]].resource_id, decided[ids[1]].resource_id}
+    assert scheduled[decided[ids[1]].resource_id].payload["text"] == edited
+
+    # The campaign's autopilot run, as the campaigns panel shows it.
+    page.get_by_role("link", name="Campaigns & spend").click()
+    campaign = page.locator(f"[data-campaign-id='{run.campaign_id}']")
+    expect(campaign).to_contain_text("Test launch")
+    expect(campaign.locator(".badge")).to_contain_text(["autopilot"])
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('brandcrew.auth')).accessToken")
+    with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {token}"}) as client:
+        (autopilot,) = client.get("/api/campaigns/autopilot").json()["runs"]
+    cycles = campaign.get_by_role("progressbar", name="autopilot cycles progress")
+    expect(cycles).to_have_attribute(
+        "aria-valuenow", str(round(100 * autopilot["nextCycle"] / autopilot["cycles"]))
+    )
+    expect(campaign).to_contain_text(f"{autopilot['postsPublished']} of {autopilot['posts']} posts published")
+    shot(page, "campaigns-autopilot")
+
+
+# ---------------------------------------------------------------- calendar
+
+
+XSS_TEXT = "Fresh Guji on the bar today <img src=x onerror=window.__xss=1>"
+
+
+def seed_posts(live_server: str, account: Account) -> tuple[datetime, datetime, str]:
+    """A post scheduled on X and LinkedIn in two days at 10:00 UTC, and one published today on X."""
+    with httpx.Client(base_url=live_server, headers=account.headers) as client:
+        res = client.post("/api/accounts/sandbox", json={"platforms": ["x", "linkedin"]})
+        assert res.status_code == 201, res.text
+        by_platform = {a["platform"]: a["id"] for a in res.json()["accounts"]}
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        due = today + timedelta(days=2, hours=10)
+        res = client.post(
+            "/api/posts",
+            json={
+                "content": {"text": "Tasting night on Friday: book a seat"},
+                "platforms": [{"platform": p, "accountId": by_platform[p]} for p in ("x", "linkedin")],
+                "scheduledAt": due.isoformat(),
+            },
+        )
+        assert res.status_code == 201, res.text
+        res = client.post(
+            "/api/posts",
+            json={
+                "content": {"text": XSS_TEXT},
+                "platforms": [{"platform": "x", "accountId": by_platform["x"]}],
+            },
+        )
+        assert res.status_code == 201, res.text
+        published_id = res.json()["post"]["id"]
+        assert client.post(f"/api/posts/{published_id}/publish").status_code == 200
+    return today, due, published_id
+
+
+def mark_published(app: Any, post_id: str, at: datetime) -> None:
+    """What the publishing worker does once the platform accepted the post."""
+    with Session(app.state.services.engine) as session:
+        for entry in session.exec(select(OutboxEntry).where(OutboxEntry.post_id == post_id)).all():
+            entry.status, entry.published_at = "published", at
+            session.add(entry)
+        session.commit()
+
+
+@needs_chromium
+def test_calendar_shows_scheduled_and_published_posts_on_their_days(
+    page: Any, app: Any, live_server: str, account: Account
+) -> None:
+    today, due, published_id = seed_posts(live_server, account)
+    published_at = datetime.now(UTC).replace(microsecond=0)
+    mark_published(app, published_id, published_at)
+    sign_in(page, account)
+    page.get_by_role("link", name="Calendar").click()
+    expect(page.get_by_role("heading", name="Content calendar")).to_be_visible()
+    if due.date() - timedelta(days=due.weekday()) != today.date() - timedelta(days=today.weekday()):
+        page.get_by_role("button", name="Next").click()  # the post falls in next week
+    day = page.locator(f"[data-date='{due.date().isoformat()}']")
+    posts = day.locator(".post")
+    expect(posts).to_have_count(2)
+    assert sorted(posts.locator(".badge.platform").all_text_contents()) == ["linkedin", "x"]
+    expect(posts.first).to_contain_text("10:00")
+    expect(posts.first.locator(".text")).to_have_text("Tasting night on Friday: book a seat")
+    expect(posts.first.locator(".state")).to_have_text("scheduled")
+    shot(page, "calendar-week")
+
+    page.get_by_role("button", name="Month").click()
+    expect(page.locator("#cal-month")).to_have_attribute("aria-pressed", "true")
+    if due.month != today.month:
+        page.get_by_role("button", name="Today").click()
+    published = page.locator(f"[data-date='{published_at.date().isoformat()}'] .post.published")
+    expect(published).to_have_count(1)
+    expect(published.locator(".text")).to_have_text(XSS_TEXT)
+    assert page.evaluate("window.__xss") is None, "server text is shown as text, never run as markup"
+    expect(page.locator("#calendar-legend")).to_contain_text("x")
+    shot(page, "calendar-month")
+
+
+# ---------------------------------------------------------------- campaigns and spend
+
+
+@needs_chromium
+def test_campaigns_and_spend_show_a_campaign_budgets_and_the_spend_of_a_chat_turn(
+    warm_router: None, page: Any, app: Any, live_server: str, account: Account
+) -> None:
+    use_priced_offline(app)
+    with httpx.Client(base_url=live_server, headers=account.headers) as client:
+        res = client.post(
+            "/api/campaigns",
+            json={
+                "name": "Autumn <i>launch</i>",
+                "startDate": "2026-09-01T00:00:00Z",
+                "endDate": "2026-12-31T00:00:00Z",
+                "goals": [{"metric": "posts_published", "target": 12}],
+                "budgetUsd": "25",
+            },
+        )
+        assert res.status_code == 201, res.text
+        campaign_id = res.json()["campaign"]["id"]
+        for kind, limit in (("workspace_day", "2"), ("workspace_month", "40")):
+            res = client.put("/api/costs/budget", json={"kind": kind, "limitUsd": limit})
+            assert res.status_code == 200, res.text
+    sign_in(page, account)
+    page.get_by_label("Message").fill("Plan our posting cadence for next month")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-role=cost]").last).to_have_text(re.compile(r"^\$0\.\d{4}$"))
+
+    page.get_by_role("link", name="Campaigns & spend").click()
+    campaign = page.locator(f"[data-campaign-id='{campaign_id}']")
+    expect(campaign).to_contain_text("Autumn <i>launch</i>")
+    expect(campaign.locator(".badge")).to_contain_text(["draft"])
+    expect(campaign.get_by_role("progressbar", name="posts published progress")).to_have_attribute(
+        "aria-valuenow", "0"
+    )
+    with httpx.Client(base_url=live_server, headers=account.headers) as client:
+        summary = client.get("/api/costs/summary").json()
+        costs = client.get("/api/costs", params={"groupBy": "agent,model"}).json()
+    assert Decimal(summary["todayUsd"]) > 0
+    today = page.locator("[data-figure=today] dd")
+    expect(today).to_have_text(f"${Decimal(summary['todayUsd']):.4f}")
+    expect(page.locator("[data-figure=month] dd")).to_have_text(f"${Decimal(summary['monthUsd']):.4f}")
+    for figure in ("today", "month"):
+        value = page.locator(f"[data-figure={figure}] dd").inner_text()
+        assert Decimal(value.removeprefix("$")) >= 0
+    daily = page.locator("[data-budget=workspace_day]")
+    expect(daily).to_contain_text("Daily cap")
+    expect(daily).to_contain_text("of $2.00")
+    rows = page.locator("#breakdown-table tbody tr")
+    expect(rows).to_have_count(len(costs["rows"]))
+    agents = {r["group"]["agent"] for r in costs["rows"]}
+    assert "strategy" in agents
+    expect(page.locator("#breakdown-table tbody tr[data-agent=strategy]").first).to_contain_text("alpha/")
+    shot(page, "campaigns")
+
+
+@needs_chromium
+def test_panels_say_so_when_an_api_is_missing(page: Any, account: Account) -> None:
+    """A server without the approvals, calendar or costs routes (404 there): each panel says what is missing."""
+    missing = json.dumps({"error": {"code": "NOT_FOUND", "message": "Not Found", "details": None}})
+    for pattern in ("**/api/approvals**", "**/api/posts/calendar**", "**/api/costs**"):
+        page.route(
+            pattern, lambda route: route.fulfill(status=404, body=missing, content_type="application/json")
+        )
+    sign_in(page, account)
+    page.get_by_role("link", name=re.compile("^Approvals")).click()
+    expect(page.locator("#approvals-status")).to_have_text(
+        "The approvals queue is not available on this server yet."
+    )
+    expect(page.locator("li.approval")).to_have_count(0)
+    page.get_by_role("link", name="Calendar").click()
+    expect(page.locator("#calendar-status")).to_have_text("The calendar is not available on this server yet.")
+    expect(page.locator("#calendar-grid [data-date]")).to_have_count(7)
+    page.get_by_role("link", name="Campaigns & spend").click()
+    expect(page.locator("#spend-status")).to_have_text("AI spend is not available on this server yet.")
+    expect(page.locator("#breakdown-status")).to_have_text(
+        "The spend breakdown is not available on this server yet."
+    )
+    expect(page.locator("#campaigns-status")).to_have_text("No campaigns yet.")
+
+
+@needs_chromium
+def test_narrow_screens_get_a_single_column_layout(
+    page: Any, app: Any, live_server: str, account: Account
+) -> None:
+    seed_posts(live_server, account)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, account)
+    page.get_by_role("link", name="Calendar").click()
+    first, second = (
+        page.locator("#calendar-grid [data-date]").nth(0),
+        page.locator("#calendar-grid [data-date]").nth(1),
+    )
+    expect(first).to_be_visible()
+    one, two = first.bounding_box(), second.bounding_box()
+    assert one and two and two["y"] > one["y"] and abs(two["x"] - one["x"]) < 1, "days stack in one column"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "nothing overflows sideways"
+    shot(page, "calendar-narrow")
+    page.get_by_role("link", name="Chat").click()
+    expect(page.get_by_label("Message")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "chat-narrow")

@@ -187,6 +187,17 @@ function failure(what, err) {
   return `Could not load ${what.toLowerCase()}: ${err.message}`;
 }
 
+const campaignNames = new Map();
+
+/** Campaign names by id (approvals and budgets name campaigns); best effort. */
+async function loadCampaignNames() {
+  try {
+    for (const c of listOf(await api("/api/campaigns"), "campaigns")) campaignNames.set(String(c.id), String(c.name ?? c.id));
+  } catch {
+    // ids are shown instead
+  }
+}
+
 // ---------------------------------------------------------------- login and navigation
 
 function showLogin(message = "") {
@@ -684,13 +695,16 @@ loaders.chat = () => {
 
 // ---------------------------------------------------------------- approvals
 
-async function refreshApprovalCount(items) {
+const PENDING = "/api/approvals?status=pending&limit=100";
+
+async function refreshApprovalCount(body) {
   try {
-    const list = items ?? listOf(await api("/api/approvals?status=pending"), "approvals");
+    const page = body ?? (await api(PENDING));
+    const total = Number(pick(page, "total") ?? listOf(page, "approvals").length);
     const count = $("#approvals-count");
-    count.textContent = String(list.length);
-    count.hidden = list.length === 0;
-    count.setAttribute("aria-label", `${list.length} pending`);
+    count.textContent = String(total);
+    count.hidden = total === 0;
+    count.setAttribute("aria-label", `${total} pending`);
   } catch {
     $("#approvals-count").hidden = true;
   }
@@ -699,10 +713,13 @@ async function refreshApprovalCount(items) {
 function approvalCard(item) {
   const id = String(item.id);
   const text = String(pick(item, "text", "content") ?? "");
-  const platform = pick(item, "platform");
+  const platforms = [...new Set([pick(item, "platform"), ...(pick(item, "platforms") ?? [])].filter(Boolean))];
+  const cycle = pick(item, "cycle");
   const textId = `approval-text-${token(id)}`;
   const reasonId = `approval-reason-${token(id)}`;
-  const textarea = h("textarea", { id: textId, readonly: true, rows: 4 });
+  // Tall enough for the whole post (long lines wrap at about 90 characters).
+  const rows = text.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / 90)), 0);
+  const textarea = h("textarea", { id: textId, readonly: true, rows: Math.min(12, Math.max(3, rows)) });
   textarea.value = text;
   const reason = h("input", { id: reasonId, type: "text", placeholder: "Why is this rejected?" });
   const reasonRow = h(
@@ -719,12 +736,19 @@ function approvalCard(item) {
     h(
       "header",
       {},
-      platform ? h("span", { class: `badge platform ${token(platform)}`, text: platform }) : null,
+      platforms.map((p) => h("span", { class: `badge platform ${token(p)}`, text: p })),
       h("span", { class: "badge", text: pick(item, "resource") ?? "item" }),
       h(
         "span",
         { class: "meta" },
-        [when(pick(item, "createdAt", "created_at")), pick(item, "campaignId", "campaign_id")].filter(Boolean).join(" · "),
+        [
+          when(pick(item, "createdAt")),
+          pick(item, "campaignId") ? campaignNames.get(String(pick(item, "campaignId"))) ?? `campaign ${pick(item, "campaignId")}` : null,
+          cycle !== undefined ? `cycle ${Number(cycle) + 1}` : null,
+          pick(item, "requestedBy") ? `from ${pick(item, "requestedBy")}` : null,
+        ]
+          .filter(Boolean)
+          .join(" · "),
       ),
     ),
     pick(item, "reason") ? h("p", { class: "why", text: `Needs review: ${pick(item, "reason")}` }) : null,
@@ -805,12 +829,14 @@ loaders.approvals = async () => {
   const status = $("#approvals-status");
   setStatus(status, "Loading…");
   try {
-    const items = listOf(await api("/api/approvals?status=pending"), "approvals");
-    setStatus(status, "");
+    const [body] = await Promise.all([api(PENDING), loadCampaignNames()]);
+    const items = listOf(body, "approvals");
+    const total = Number(pick(body, "total") ?? items.length);
+    setStatus(status, total > items.length ? `Showing the oldest ${items.length} of ${total}.` : "");
     list.replaceChildren(
       ...(items.length ? items.map(approvalCard) : [h("li", { class: "empty", text: "Nothing is waiting for approval." })]),
     );
-    refreshApprovalCount(items);
+    refreshApprovalCount(body);
   } catch (err) {
     list.replaceChildren();
     setStatus(status, failure("The approvals queue", err), true);
@@ -856,9 +882,13 @@ function calendarTitle(start, end) {
   return `${dateFmt.format(start)} – ${dateFmt.format(addDays(end, -1))}`;
 }
 
+/** What a publish's outbox status means to a marketer. */
+const PUBLISH_STATES = { pending: "scheduled", publishing: "publishing", published: "published", failed: "failed", unknown: "checking" };
+
 function postChip(item) {
   const platform = String(pick(item, "platform") ?? "");
   const status = String(pick(item, "status") ?? "");
+  const state = PUBLISH_STATES[status] ?? status;
   const text = String(pick(item, "text") ?? "");
   return h(
     "div",
@@ -872,7 +902,7 @@ function postChip(item) {
       "div",
       { class: "time" },
       h("span", {}, when(pick(item, "at"), timeFmt), " ", h("span", { class: `badge platform ${token(platform)}`, text: platform })),
-      h("span", { class: "state", text: status }),
+      h("span", { class: "state", text: state }),
     ),
     h("div", { class: "text", text }),
   );
@@ -1018,7 +1048,6 @@ function campaignItem(campaign, run, spent) {
   );
 }
 
-const campaignNames = new Map();
 
 async function loadCampaigns() {
   const status = $("#campaigns-status");
