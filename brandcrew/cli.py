@@ -325,13 +325,18 @@ def worker(
     unknown_grace_s: Annotated[
         float, typer.Option(help="Wait before trusting a search that did not find an outcome-unknown post.")
     ] = 30.0,
+    runs: Annotated[
+        bool, typer.Option("--runs/--no-runs", help="Also execute runs of the runs API (agent runs).")
+    ] = False,
 ) -> None:
     """Run a publishing worker until SIGTERM/SIGINT (start several against PostgreSQL to scale out)."""
     from brandcrew.jobs.publisher import PublisherPolicy
     from brandcrew.jobs.runner import run_worker
 
     policy = PublisherPolicy(lease_s=lease_s, retry_base_s=retry_base_s, unknown_grace_s=unknown_grace_s)
-    asyncio.run(run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy))
+    asyncio.run(
+        run_worker(executor_id=executor_id, poll_s=poll_s, concurrency=concurrency, policy=policy, runs=runs)
+    )
 
 
 @app.command()
@@ -342,9 +347,24 @@ def serve(
     log_json: Annotated[
         bool, typer.Option("--log-json/--log-text", help="JSON log lines with request ids.")
     ] = True,
+    executor: Annotated[
+        bool,
+        typer.Option(
+            "--executor/--no-executor",
+            help="Execute runs in this process (default), or leave them to `brandcrew worker --runs`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the runs API, the OpenAI-compatible API, the REST API and the web page."""
+    import os
+
     import uvicorn
+
+    if not executor:  # read by the app's settings in every uvicorn worker process
+        os.environ["BRANDCREW_RUNS_EXECUTOR"] = "false"
+        from brandcrew.settings import get_settings
+
+        get_settings.cache_clear()
 
     from brandcrew.server.logs import configure_logging
 

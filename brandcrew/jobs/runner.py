@@ -32,9 +32,11 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     campaigns: bool = True,
     listening_schedule: str | None = LISTENING_SCHEDULE,
+    runs: bool = False,
 ) -> None:
     """Publish, poll listening queries on `listening_schedule` (None: not in this worker) and drive
-    real-time autopilot campaigns (`campaigns`) until `stop` is set or the process gets SIGTERM/SIGINT."""
+    real-time autopilot campaigns (`campaigns`) and, with `runs`, execute runs of the runs API, until
+    `stop` is set or the process gets SIGTERM/SIGINT."""
     settings = get_settings()
     engine = get_engine(settings)
     cipher = load_cipher(settings.data_dir)
@@ -61,12 +63,22 @@ async def run_worker(
         background.append(
             asyncio.create_task(drive_campaigns(stop, settings=settings, executor_id=executor_id))
         )
+    if runs:  # the runs API's executor: claims runs any server process created
+        background.append(asyncio.create_task(_execute_runs(settings, engine, executor_id, stop)))
     try:
         await worker.run(stop)
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         shutdown_dbos()
+
+
+async def _execute_runs(settings: Settings, engine: Any, executor_id: str, stop: asyncio.Event) -> None:
+    """Host a run executor until `stop`; its runs go back to the queue when it stops."""
+    from brandcrew.jobs.runs import open_run_manager
+
+    async with open_run_manager(settings, engine=engine, worker_id=f"{executor_id}:runs"):
+        await stop.wait()
 
 
 async def _sweep_reservations(

@@ -16,6 +16,7 @@ from brandcrew.server.routes import (
     costs,
     inbox,
     listening,
+    openai,
     ops,
     posts,
     runs,
@@ -31,6 +32,8 @@ api_router.include_router(auth.team_router)
 api_router.include_router(assistants.router)
 api_router.include_router(threads.router)
 api_router.include_router(runs.router)
+# OpenAI-compatible chat with the agents.
+api_router.include_router(openai.router)
 api_router.include_router(posts.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(analytics.router)

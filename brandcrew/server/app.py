@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from brandcrew.jobs.runs import open_run_manager
 
-        async with open_run_manager(settings, engine=services.engine, embedded=settings.runs_executor) as runs:
+        async with open_run_manager(
+            settings, engine=services.engine, embedded=settings.runs_executor
+        ) as runs:
             app.state.runs = runs
             yield
         if redis_client is not None:

@@ -201,7 +201,6 @@ class RunOut(BaseModel):
     status: str
     metadata: dict[str, Any]
     multitask_strategy: str
-    kwargs: dict[str, Any]
     cancel_reason: str | None = None
     error: str | None = None
     attempt: int = 0

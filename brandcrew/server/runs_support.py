@@ -3,6 +3,7 @@ caller's permissions, creating a run, and the SDK's JSON shapes of the records."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from brandcrew.server.errors import ApiError
 from brandcrew.server.runs_schemas import AssistantOut, RunCreate, RunOut, ThreadOut
 from brandcrew.services import runs as records
 from brandcrew.services.errors import NotFound
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunAssistant, RunThread, as_utc, utcnow
 
 _ASSISTANTS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
@@ -109,7 +111,6 @@ def thread_out(row: RunThread) -> ThreadOut:
 
 def run_out(row: Run) -> RunOut:
     """A run as the SDK reads it (its internal bookkeeping left out)."""
-    kwargs = {k: v for k, v in row.kwargs.items() if not k.startswith("_") and k != "principal"}
     return RunOut(
         run_id=row.run_id,
         thread_id=row.thread_id,
@@ -119,7 +120,6 @@ def run_out(row: Run) -> RunOut:
         status=row.status,
         metadata=row.meta,
         multitask_strategy=row.multitask_strategy,
-        kwargs=kwargs,
         cancel_reason=row.cancel_action if row.cancel_action and row.status == "interrupted" else None,
         error=row.error,
         attempt=row.attempt,
@@ -160,7 +160,9 @@ def _scopes(value: Any, name: str) -> list[str]:
         raise ApiError(422, "VALIDATION_ERROR", f"config.configurable.{name} must be a list of scopes")
     unknown = sorted(set(value) - set(SCOPE_PERMISSIONS))
     if unknown:
-        raise ApiError(422, "VALIDATION_ERROR", f"unknown scopes {unknown}", {"known": sorted(SCOPE_PERMISSIONS)})
+        raise ApiError(
+            422, "VALIDATION_ERROR", f"unknown scopes {unknown}", {"known": sorted(SCOPE_PERMISSIONS)}
+        )
     return list(value)
 
 
@@ -261,7 +263,11 @@ def create_run(
         "durability": body.durability,
         "on_disconnect": body.on_disconnect,
         "policy": policy,
-        "principal": {"user_id": principal.user_id, "api_key_id": principal.api_key_id, "role": principal.role},
+        "principal": {
+            "user_id": principal.user_id,
+            "api_key_id": principal.api_key_id,
+            "role": principal.role,
+        },
     }
     metadata = dict(body.metadata or {})
     return records.create_run(
@@ -270,11 +276,29 @@ def create_run(
         thread_id=thread.thread_id,
         assistant_id=assistant.assistant_id,
         graph_id=assistant.graph_id,
-        kwargs={k: v for k, v in kwargs.items() if v is not None},
+        params={k: v for k, v in kwargs.items() if v is not None},
         metadata=metadata,
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
     )
+
+
+async def start_run(
+    request: Request, principal: Principal, body: RunCreate, *, thread_id: str | None, background: bool
+) -> Run:
+    """Create the run (and its temporary thread when stateless), cancel what it displaces, wake an executor."""
+    manager = run_manager(request)
+    catalog = await manager.graphs()
+
+    def create() -> tuple[Run, list[Run]]:
+        with session_scope(manager.engine) as session:
+            return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
+
+    run, displaced = await asyncio.to_thread(create)
+    if displaced:
+        await manager.cancel(displaced, body.multitask_strategy)
+    await manager.created()
+    return run
 
 
 def _merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

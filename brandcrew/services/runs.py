@@ -103,16 +103,14 @@ def delete_thread(session: Session, *, workspace_id: str, thread_id: str) -> Run
     """Delete the thread with its runs and events (its checkpoints are the caller's to drop)."""
     thread = get_thread(session, workspace_id=workspace_id, thread_id=thread_id)
     run_ids = select(Run.run_id).where(Run.thread_id == thread_id)
-    session.exec(delete(RunEvent).where(col(RunEvent.run_id).in_(run_ids)))  # type: ignore[call-overload]
-    session.exec(delete(Run).where(col(Run.thread_id) == thread_id))  # type: ignore[call-overload]
+    session.exec(delete(RunEvent).where(col(RunEvent.run_id).in_(run_ids)))
+    session.exec(delete(Run).where(col(Run.thread_id) == thread_id))
     session.delete(thread)
     session.flush()
     return thread
 
 
-def _thread_filters(
-    workspace_id: str, ids: Sequence[str] | None, status: str | None
-) -> list[Any]:
+def _thread_filters(workspace_id: str, ids: Sequence[str] | None, status: str | None) -> list[Any]:
     filters: list[Any] = [RunThread.workspace_id == workspace_id, col(RunThread.temporary).is_(False)]
     if ids:
         filters.append(col(RunThread.thread_id).in_(list(ids)))
@@ -203,7 +201,7 @@ def thread_busy(session: Session, *, thread_id: str) -> bool:
 
 def temporary_threads_to_drop(session: Session, *, older_than: datetime) -> list[str]:
     """Threads made for stateless runs whose runs all ended before `older_than`."""
-    busy = exists().where(and_(Run.thread_id == RunThread.thread_id, col(Run.status).in_(ACTIVE)))
+    busy = exists().where(and_(col(Run.thread_id) == col(RunThread.thread_id), col(Run.status).in_(ACTIVE)))
     query = select(RunThread.thread_id).where(
         col(RunThread.temporary).is_(True), col(RunThread.updated_at) < older_than, ~busy
     )
@@ -220,7 +218,7 @@ def create_run(
     thread_id: str,
     assistant_id: str,
     graph_id: str,
-    kwargs: dict[str, Any],
+    params: dict[str, Any],
     metadata: dict[str, Any] | None = None,
     multitask_strategy: str = "reject",
     after_seconds: float | None = None,
@@ -232,9 +230,7 @@ def create_run(
         raise ValidationFailed(f"unknown multitask_strategy {multitask_strategy!r}")
     thread = get_thread(session, workspace_id=workspace_id, thread_id=thread_id)
     inflight = list(
-        session.exec(
-            select(Run).where(Run.thread_id == thread.thread_id, col(Run.status).in_(ACTIVE))
-        )
+        session.exec(select(Run).where(Run.thread_id == thread.thread_id, col(Run.status).in_(ACTIVE)))
     )
     if inflight and multitask_strategy == "reject":
         raise Conflict(
@@ -248,7 +244,7 @@ def create_run(
         workspace_id=workspace_id,
         assistant_id=assistant_id,
         graph_id=graph_id,
-        kwargs=kwargs,
+        params=params,
         meta=dict(metadata or {}),
         multitask_strategy=multitask_strategy,
         not_before=now + timedelta(seconds=after_seconds) if after_seconds else None,
@@ -296,7 +292,7 @@ def delete_run(session: Session, *, workspace_id: str, thread_id: str, run_id: s
     run = get_run(session, workspace_id=workspace_id, run_id=run_id, thread_id=thread_id)
     if run.status in ACTIVE:
         raise Conflict(f"run {run_id} is {run.status}; cancel it before deleting it")
-    session.exec(delete(RunEvent).where(col(RunEvent.run_id) == run_id))  # type: ignore[call-overload]
+    session.exec(delete(RunEvent).where(col(RunEvent.run_id) == run_id))
     session.delete(run)
     session.flush()
 
@@ -343,7 +339,7 @@ def pending_runs(session: Session, *, limit: int = 20, now: datetime | None = No
     """The oldest pending runs that may start now, one per thread, on threads with nothing running."""
     now = now or utcnow()
     other = aliased(Run)
-    running = exists().where(and_(other.thread_id == Run.thread_id, other.status == "running"))
+    running = exists().where(and_(col(other.thread_id) == col(Run.thread_id), col(other.status) == "running"))
     query = (
         select(Run)
         .where(
@@ -514,9 +510,7 @@ def append_events(engine: Engine, *, run_id: str, events: Sequence[tuple[int, st
         )
 
 
-def read_events(
-    session: Session, *, run_id: str, after: int = 0, limit: int = 1000
-) -> list[RunEvent]:
+def read_events(session: Session, *, run_id: str, after: int = 0, limit: int = 1000) -> list[RunEvent]:
     """The run's events with `seq > after`, in order."""
     query = (
         select(RunEvent)
@@ -525,6 +519,17 @@ def read_events(
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+def stream_closed(session: Session, *, run_id: str, after: int) -> bool:
+    """True when nothing more will follow event `after`: the run is gone, or its `end` is at or
+    before `after`."""
+    if session.get(Run, run_id) is None:
+        return True
+    query = select(RunEvent.seq).where(
+        RunEvent.run_id == run_id, RunEvent.event == "end", col(RunEvent.seq) <= after
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def last_seq(session: Session, *, run_id: str) -> int:

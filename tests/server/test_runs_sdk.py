@@ -105,7 +105,10 @@ async def test_sdk_streams_a_run_pauses_for_approval_resumes_and_reads_the_state
     listed = await client.runs.list(tid)
     assert [r["run_id"] for r in listed] == [second, run_id]
     history = await client.threads.get_history(tid, limit=3)
-    assert len(history) == 3 and history[0]["checkpoint"]["checkpoint_id"] == state["checkpoint"]["checkpoint_id"]
+    assert (
+        len(history) == 3
+        and history[0]["checkpoint"]["checkpoint_id"] == state["checkpoint"]["checkpoint_id"]
+    )
 
 
 async def test_sdk_assistants_by_graph_name_and_wait(app: Any, live_server: str, owner: Account) -> None:
@@ -123,7 +126,9 @@ async def test_sdk_assistants_by_graph_name_and_wait(app: Any, live_server: str,
 
     thread = await client.threads.create()
     values = await client.runs.wait(
-        thread["thread_id"], mine["assistant_id"], input=user_message("Plan our posting cadence for next month")
+        thread["thread_id"],
+        mine["assistant_id"],
+        input=user_message("Plan our posting cadence for next month"),
     )
     assert values["messages"][-1]["type"] == "ai" and values["messages"][-1]["content"]
     stateless = await client.runs.wait(None, "strategy", input=user_message("What cadence suits LinkedIn?"))

@@ -169,6 +169,8 @@ class RunEventBus:
                         return
                 if rows:
                     continue
+                if await asyncio.to_thread(self._closed, run_id, last):
+                    return
                 with contextlib.suppress(TimeoutError):
                     event = await asyncio.wait_for(queue.get(), self.poll_s if pubsub is None else 1.0)
                     while True:
@@ -190,6 +192,10 @@ class RunEventBus:
             if pubsub is not None:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    def _closed(self, run_id: str, after: int) -> bool:
+        with Session(self.engine) as session:
+            return records.stream_closed(session, run_id=run_id, after=after)
 
     def _read(self, run_id: str, after: int) -> list[StreamEvent]:
         with Session(self.engine) as session:
@@ -240,13 +246,14 @@ class RunEventWriter:
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
-    async def emit(self, event: str, data: str) -> StreamEvent:
-        """Append an event (`data` is JSON text)."""
+    async def emit(self, event: str, data: str, *, persist: bool = True) -> StreamEvent:
+        """Append an event (`data` is JSON text); `persist=False` only streams it (a deleted run's end)."""
         item = StreamEvent(self.next_seq, event, data)
         self.next_seq += 1
         self.local.events.append(item)
         self.local.notify()
-        self._pending.append(item)
+        if persist:
+            self._pending.append(item)
         await self.bus._publish(self.run_id, [item])
         if len(self._pending) >= self.bus.batch:
             await self.flush()
@@ -264,7 +271,9 @@ class RunEventWriter:
             batch, self._pending = self._pending, []
             if batch:
                 rows = [(e.seq, e.event, e.data) for e in batch]
-                await asyncio.to_thread(records.append_events, self.bus.engine, run_id=self.run_id, events=rows)
+                await asyncio.to_thread(
+                    records.append_events, self.bus.engine, run_id=self.run_id, events=rows
+                )
 
     async def close(self) -> None:
         """Flush everything and hand followers over to the database."""

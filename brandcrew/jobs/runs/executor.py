@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
 from langgraph.types import Command, Send
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from brandcrew.jobs.runs.bus import RunEventBus, RunEventWriter
@@ -33,8 +35,6 @@ from brandcrew.llm.context import llm_context
 from brandcrew.llm.ledger import CostFilter
 from brandcrew.llm.runtime import get_runtime
 from brandcrew.services import runs as records
-from sqlalchemy import Engine
-
 from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunThread, utcnow
 from brandcrew.tools.context import ToolPolicy
@@ -230,14 +230,16 @@ class RunExecutor:
             return
         candidates = await asyncio.to_thread(self._pending, free)
         for candidate in candidates:
-            run = await asyncio.to_thread(records.claim_run, self.engine, run=candidate, worker_id=self.worker_id)
+            run = await asyncio.to_thread(
+                records.claim_run, self.engine, run=candidate, worker_id=self.worker_id
+            )
             if run is None:
                 continue
             task = asyncio.create_task(self._run(run), name=f"run-{run.run_id}")
             self._tasks[run.run_id] = task
-            task.add_done_callback(lambda _t, rid=run.run_id: self._forget(rid))
+            task.add_done_callback(functools.partial(self._forget, run.run_id))
 
-    def _forget(self, run_id: str) -> None:
+    def _forget(self, run_id: str, _task: object = None) -> None:
         self._tasks.pop(run_id, None)
         self._stops.pop(run_id, None)
         self._wake.set()  # a thread may have its next run waiting
@@ -337,7 +339,7 @@ class RunExecutor:
             if outcome.get("event") is not None:
                 await writer.emit(*outcome["event"])
             usage = await asyncio.to_thread(run_usage, run.run_id)
-            if "custom" in run.kwargs.get("stream_mode", []) and not outcome.get("deleted"):
+            if "custom" in run.params.get("stream_mode", []) and not outcome.get("deleted"):
                 await writer.emit("custom", dumps({"type": "run_usage", "run_id": run.run_id, **usage}))
             if not outcome.get("deleted"):
                 await asyncio.to_thread(
@@ -352,24 +354,28 @@ class RunExecutor:
                     values=outcome.get("values"),
                     interrupts=outcome.get("interrupts"),
                 )
+            if outcome.get("deleted"):  # rolled back: the run and its events go before anyone hears `end`
+                await writer.flush()
+                await asyncio.to_thread(self._delete_run, run.run_id)
             await writer.emit(
-                "end", dumps({"run_id": run.run_id, "status": outcome.get("status", "error")})
+                "end",
+                dumps({"run_id": run.run_id, "status": outcome.get("status", "error")}),
+                persist=not outcome.get("deleted"),
             )
         finally:
             await writer.close()
-        if outcome.get("deleted"):
-            await asyncio.to_thread(self._delete_run, run.run_id)
 
     def _delete_run(self, run_id: str) -> None:
         with session_scope(self.engine) as session:
             row = session.get(Run, run_id)
             if row is not None:
+                row.status = "interrupted"  # rolled back: it goes, with its events
                 records.delete_run(
                     session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id
                 )
 
     def _config(self, catalog: GraphCatalog, run: Run, entry: GraphEntry) -> Any:
-        kwargs = run.kwargs
+        kwargs = run.params
         policy = kwargs.get("policy") or {}
         tool_policy = ToolPolicy(
             allowed_scopes=frozenset(policy.get("allowed_scopes", ["read", "write"])),
@@ -406,7 +412,7 @@ class RunExecutor:
         )
 
     async def _execute(self, run: Run, writer: RunEventWriter) -> dict[str, Any]:
-        kwargs = run.kwargs
+        kwargs = run.params
         catalog = await self.graphs()
         entry = catalog.get(run.graph_id)
         graph = entry.graph
@@ -451,7 +457,7 @@ class RunExecutor:
         with session_scope(self.engine) as session:
             row = session.get(Run, run_id)
             if row is not None:
-                row.kwargs = {**row.kwargs, "_before": checkpoint_id}
+                row.params = {**row.params, "_before": checkpoint_id}
                 session.add(row)
 
     def _events(
@@ -492,7 +498,7 @@ class RunExecutor:
         """Put the thread back to the checkpoint it had before the run."""
         with Session(self.engine) as session:
             row = session.get(Run, run.run_id)
-            before_id = (row.kwargs if row else run.kwargs).get("_before")
+            before_id = (row.params if row else run.params).get("_before")
         graph = entry.graph
         if before_id is None:
             with contextlib.suppress(NotImplementedError):

@@ -6,18 +6,25 @@ process runs it. Thread states are turned into the SDK's `ThreadState` JSON here
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.types import StateSnapshot
+from sqlalchemy import Engine
 
 from brandcrew.agents import default_agents
+from brandcrew.agents.registry import AgentRegistry
 from brandcrew.graphs.agent import build_agent_graph
-from brandcrew.graphs.team import Team, open_team
+from brandcrew.graphs.checkpoints import open_checkpointer
+from brandcrew.graphs.supervisor import build_supervisor, default_router
+from brandcrew.graphs.team import Team
 from brandcrew.jobs.runs.serde import to_jsonable
 from brandcrew.llm.chat import ChatBrandcrew
+from brandcrew.services.container import Services
 from brandcrew.settings import Settings, get_settings
 from brandcrew.tools.context import ToolContext, ToolPolicy, with_tool_context
 from brandcrew.tools.registry import default_tools
@@ -76,25 +83,49 @@ class GraphCatalog:
         return with_tool_context(ctx, merged)  # type: ignore[arg-type]
 
 
+_routers: dict[tuple[Any, ...], Any] = {}
+_routers_lock = threading.Lock()
+
+
+def _router(agents: AgentRegistry) -> Any:
+    """The fast router for these agents, fitted once per process (fitting it takes seconds)."""
+    key = tuple((s.name, s.description, repr(getattr(s, "examples", None))) for s in agents.all())
+    with _routers_lock:
+        router = _routers.get(key)
+        if router is None:
+            router = _routers[key] = default_router(agents)
+        return router
+
+
 @asynccontextmanager
-async def open_catalog(settings: Settings | None = None) -> AsyncIterator[GraphCatalog]:
-    """The team's graphs on the configured checkpointer and store."""
+async def open_catalog(
+    settings: Settings | None = None, *, engine: Engine | None = None
+) -> AsyncIterator[GraphCatalog]:
+    """The team's graphs (as `open_team` builds them) on the configured checkpointer and store."""
     settings = settings or get_settings()
-    async with open_team(settings) as team:
-        catalog = GraphCatalog(team)
+    services = Services.from_settings(settings, **({"engine": engine} if engine is not None else {}))
+    from brandcrew.memory.defaults import open_store
+
+    store = open_store(settings)
+    agents = default_agents(settings.configs_dir)
+    tools = default_tools(settings.configs_dir)
+    model = ChatBrandcrew()
+    router = await asyncio.to_thread(_router, agents)
+    async with open_checkpointer(settings) as saver:
+        supervisor = build_supervisor(
+            agents, tools, model=model, router=router, checkpointer=saver, store=store
+        )
+        catalog = GraphCatalog(Team(supervisor, services, settings))
         catalog.entries[SUPERVISOR] = GraphEntry(
             SUPERVISOR,
-            team.graph,
+            supervisor,
             "The team: routes each request to the right agents and forwards their answers.",
         )
-        agents = default_agents(settings.configs_dir)
-        tools = default_tools(settings.configs_dir)
-        model = ChatBrandcrew()
         for spec in agents.all():
             if spec.name == SUPERVISOR:
                 continue
             graph = build_agent_graph(spec, tools.for_agent(spec), model=model)
-            graph = graph.copy(update={"checkpointer": team.graph.checkpointer, "store": team.graph.store})
+            graph = graph.copy(update={"checkpointer": saver, "store": store})
             catalog.entries[spec.name] = GraphEntry(spec.name, graph, spec.description, agent=spec.name)
         yield catalog
 

@@ -10,13 +10,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
+from langgraph.graph import StateGraph
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from brandcrew.jobs.runs.bus import END, RunEventBus, StreamEvent
 from brandcrew.jobs.runs.executor import ExecutorOptions, RunExecutor
-from brandcrew.jobs.runs.graphs import GraphCatalog, open_catalog
+from brandcrew.jobs.runs.graphs import GraphCatalog, GraphEntry, open_catalog
 from brandcrew.jobs.runs.serde import dumps
 from brandcrew.services import runs as records
 from brandcrew.settings import Settings, get_settings
@@ -35,14 +37,29 @@ class RunManager:
         self._catalog: GraphCatalog | None = None
         self._lock = asyncio.Lock()
         self._stack = contextlib.AsyncExitStack()
+        self._extra: dict[str, tuple[Any, str]] = {}
+        self.loop = asyncio.get_running_loop()
+        """The event loop the graphs' connections belong to."""
 
     async def graphs(self) -> GraphCatalog:
         """The graphs, opened on first use (the team, its checkpointer and store)."""
         if self._catalog is None:
             async with self._lock:
                 if self._catalog is None:
-                    self._catalog = await self._stack.enter_async_context(open_catalog(self.settings))
+                    catalog = await self._stack.enter_async_context(
+                        open_catalog(self.settings, engine=self.engine)
+                    )
+                    for graph_id, (builder, description) in self._extra.items():
+                        catalog.entries[graph_id] = _compiled(catalog, graph_id, builder, description)
+                    self._catalog = catalog
         return self._catalog
+
+    def add_graph(self, graph_id: str, builder: StateGraph, description: str = "") -> None:
+        """Serve another graph (a `StateGraph`, compiled on the team's checkpointer and store) as
+        assistant `graph_id`."""
+        self._extra[graph_id] = (builder, description)
+        if self._catalog is not None:
+            self._catalog.entries[graph_id] = _compiled(self._catalog, graph_id, builder, description)
 
     async def aclose(self) -> None:
         """Close the graphs (checkpointer, store) and the event bus."""
@@ -80,7 +97,9 @@ class RunManager:
         with session_scope(self.engine) as session:
             row = session.get(Run, run_id)
             if row is not None:
-                records.delete_run(session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id)
+                records.delete_run(
+                    session, workspace_id=row.workspace_id, thread_id=row.thread_id, run_id=run_id
+                )
 
     async def wait(self, run_id: str) -> None:
         """Return when the run has ended (or is gone)."""
@@ -99,18 +118,28 @@ class RunManager:
             yield event
 
     def live_after(self, run_id: str) -> int:
-        """The number of the run's latest event (streams joined without Last-Event-ID start after it)."""
+        """Where a stream joined without Last-Event-ID starts: after the run's latest event (before
+        its `end` when it has ended, so the client still learns that)."""
         local = self.bus._local.get(run_id)
         if local is not None and local.events:
             return local.events[-1].seq
         with Session(self.engine) as session:
-            return records.last_seq(session, run_id=run_id)
+            last = records.last_seq(session, run_id=run_id)
+            ended = records.stream_closed(session, run_id=run_id, after=last)
+        return max(last - 1, 0) if ended and last else last
 
     async def drop_thread(self, thread_id: str) -> None:
         """Delete a thread's checkpoints (its records are the caller's)."""
         saver = (await self.graphs()).team.graph.checkpointer
         with contextlib.suppress(NotImplementedError):
             await saver.adelete_thread(thread_id)
+
+
+def _compiled(catalog: GraphCatalog, graph_id: str, builder: StateGraph, description: str) -> GraphEntry:
+    graph = builder.compile(
+        checkpointer=catalog.team.graph.checkpointer, store=catalog.team.graph.store, name=graph_id
+    )
+    return GraphEntry(graph_id, graph, description or graph_id)
 
 
 @asynccontextmanager

@@ -40,7 +40,12 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, Command):
         return {
             k: to_jsonable(v, depth)
-            for k, v in (("graph", value.graph), ("update", value.update), ("resume", value.resume), ("goto", value.goto))
+            for k, v in (
+                ("graph", value.graph),
+                ("update", value.update),
+                ("resume", value.resume),
+                ("goto", value.goto),
+            )
             if v not in (None, (), [])
         }
     if isinstance(value, BaseModel):

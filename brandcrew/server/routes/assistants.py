@@ -33,15 +33,22 @@ async def _catalog(request: Request) -> GraphCatalog:
     return await run_manager(request).graphs()
 
 
-def _all(session: Session, catalog: GraphCatalog, principal: Principal, body: AssistantSearch) -> list[AssistantOut]:
+def _all(
+    session: Session, catalog: GraphCatalog, principal: Principal, body: AssistantSearch
+) -> list[AssistantOut]:
     builtin = [
         system_assistant(catalog, g)
         for g in catalog.names()
-        if (not body.graph_id or g == body.graph_id) and (not body.name or body.name.lower() in g.lower())
+        if (not body.graph_id or g == body.graph_id)
+        and (not body.name or body.name.lower() in g.lower())
         and records.matches({"created_by": "system"}, body.metadata or {})
     ]
     own = records.search_assistants(
-        session, workspace_id=principal.workspace_id, graph_id=body.graph_id, name=body.name, metadata=body.metadata
+        session,
+        workspace_id=principal.workspace_id,
+        graph_id=body.graph_id,
+        name=body.name,
+        metadata=body.metadata,
     )
     items = builtin + [assistant_out(r) for r in own]
     if body.sort_by:
@@ -63,19 +70,26 @@ async def search_assistants(
 
 
 @router.post("/count")
-async def count_assistants(body: AssistantSearch, request: Request, session: SessionDep, principal: Reader) -> int:
+async def count_assistants(
+    body: AssistantSearch, request: Request, session: SessionDep, principal: Reader
+) -> int:
     """How many assistants match."""
     return len(_all(session, await _catalog(request), principal, body))
 
 
 @router.post("", response_model=AssistantOut)
-async def create_assistant(body: AssistantCreate, request: Request, session: SessionDep, principal: Creator) -> AssistantOut:
+async def create_assistant(
+    body: AssistantCreate, request: Request, session: SessionDep, principal: Creator
+) -> AssistantOut:
     """A workspace assistant on one of the graphs."""
     catalog = await _catalog(request)
     if body.graph_id not in catalog.entries:
-        raise ApiError(422, "VALIDATION_ERROR", f"unknown graph {body.graph_id!r}", {"graphs": catalog.names()})
+        raise ApiError(
+            422, "VALIDATION_ERROR", f"unknown graph {body.graph_id!r}", {"graphs": catalog.names()}
+        )
     if body.assistant_id and (
-        body.assistant_id in catalog.entries or body.assistant_id in {system_assistant_id(g) for g in catalog.names()}
+        body.assistant_id in catalog.entries
+        or body.assistant_id in {system_assistant_id(g) for g in catalog.names()}
     ):
         raise ApiError(409, "CONFLICT", f"assistant {body.assistant_id} is a built-in assistant")
     row = records.create_assistant(
@@ -95,9 +109,13 @@ async def create_assistant(body: AssistantCreate, request: Request, session: Ses
 
 
 @router.get("/{assistant_id}", response_model=AssistantOut)
-async def get_assistant(assistant_id: str, request: Request, session: SessionDep, principal: Reader) -> AssistantOut:
+async def get_assistant(
+    assistant_id: str, request: Request, session: SessionDep, principal: Reader
+) -> AssistantOut:
     """An assistant by id, or a graph's assistant by the graph's name."""
-    return resolve_assistant(session, await _catalog(request), workspace_id=principal.workspace_id, assistant_id=assistant_id)
+    return resolve_assistant(
+        session, await _catalog(request), workspace_id=principal.workspace_id, assistant_id=assistant_id
+    )
 
 
 @router.patch("/{assistant_id}", response_model=AssistantOut)
@@ -120,7 +138,9 @@ async def update_assistant(
 
 
 @router.delete("/{assistant_id}", status_code=204)
-async def delete_assistant(assistant_id: str, request: Request, session: SessionDep, principal: Creator) -> Response:
+async def delete_assistant(
+    assistant_id: str, request: Request, session: SessionDep, principal: Creator
+) -> Response:
     """Delete a workspace assistant."""
     _own_only(await _catalog(request), assistant_id)
     records.delete_assistant(session, workspace_id=principal.workspace_id, assistant_id=assistant_id)
@@ -134,17 +154,23 @@ async def get_graph(
 ) -> dict[str, Any]:
     """The assistant's graph: nodes and edges."""
     catalog = await _catalog(request)
-    assistant = resolve_assistant(session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id)
+    assistant = resolve_assistant(
+        session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id
+    )
     drawable = catalog.get(assistant.graph_id).graph.get_graph(xray=xray)
     data: dict[str, Any] = drawable.to_json()
     return data
 
 
 @router.get("/{assistant_id}/schemas")
-async def get_schemas(assistant_id: str, request: Request, session: SessionDep, principal: Reader) -> dict[str, Any]:
+async def get_schemas(
+    assistant_id: str, request: Request, session: SessionDep, principal: Reader
+) -> dict[str, Any]:
     """JSON Schemas of the assistant's input, output, state and config."""
     catalog = await _catalog(request)
-    assistant = resolve_assistant(session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id)
+    assistant = resolve_assistant(
+        session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id
+    )
     graph = catalog.get(assistant.graph_id).graph
     return {
         "graph_id": assistant.graph_id,
@@ -157,10 +183,14 @@ async def get_schemas(assistant_id: str, request: Request, session: SessionDep, 
 
 
 @router.post("/{assistant_id}/versions", response_model=list[AssistantOut])
-async def get_versions(assistant_id: str, request: Request, session: SessionDep, principal: Reader) -> list[AssistantOut]:
+async def get_versions(
+    assistant_id: str, request: Request, session: SessionDep, principal: Reader
+) -> list[AssistantOut]:
     """The assistant's versions (its current one: brandcrew keeps no older versions)."""
     catalog = await _catalog(request)
-    return [resolve_assistant(session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id)]
+    return [
+        resolve_assistant(session, catalog, workspace_id=principal.workspace_id, assistant_id=assistant_id)
+    ]
 
 
 def _schema(get: Any) -> Any:

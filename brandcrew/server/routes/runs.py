@@ -16,33 +16,14 @@ from brandcrew.jobs.runs import RunManager
 from brandcrew.server.deps import Principal, SessionDep, require
 from brandcrew.server.errors import ApiError
 from brandcrew.server.runs_schemas import CancelMany, RunCreate, RunOut
-from brandcrew.server.runs_support import create_run, run_location, run_manager, run_out
+from brandcrew.server.runs_support import run_location, run_manager, run_out, start_run
 from brandcrew.server.sse import keepalive_json, parse_last_event_id, run_event_stream
 from brandcrew.services import runs as records
-from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunThread
 
 router = APIRouter(tags=["runs"])
 Reader = Annotated[Principal, require("runs:read")]
 Creator = Annotated[Principal, require("runs:create")]
-
-
-async def _start(
-    request: Request, principal: Principal, body: RunCreate, *, thread_id: str | None, background: bool
-) -> Run:
-    """Create the run (and its temporary thread when stateless), cancel what it displaces, wake an executor."""
-    manager = run_manager(request)
-    catalog = await manager.graphs()
-
-    def create() -> tuple[Run, list[Run]]:
-        with session_scope(manager.engine) as session:
-            return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
-
-    run, displaced = await asyncio.to_thread(create)
-    if displaced:
-        await manager.cancel(displaced, body.multitask_strategy)
-    await manager.created()
-    return run
 
 
 def _headers(run: Run) -> dict[str, str]:
@@ -104,7 +85,7 @@ async def create_thread_run(
     thread_id: str, body: RunCreate, request: Request, response: Response, principal: Creator
 ) -> RunOut:
     """Start a background run on the thread."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=True)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=True)
     response.headers.update(_headers(run))
     return run_out(run)
 
@@ -112,14 +93,14 @@ async def create_thread_run(
 @router.post("/threads/{thread_id}/runs/stream", response_class=Response)
 async def stream_thread_run(thread_id: str, body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on the thread and stream its events (SSE)."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=False)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=False)
     return _stream_response(request, run, body)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_thread_run(thread_id: str, body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on the thread and answer its final values."""
-    run = await _start(request, principal, body, thread_id=thread_id, background=True)
+    run = await start_run(request, principal, body, thread_id=thread_id, background=True)
     manager = run_manager(request)
     location = run_location(run)
     return keepalive_json(
@@ -139,7 +120,12 @@ def list_thread_runs(
 ) -> list[RunOut]:
     """The thread's runs, newest first."""
     rows = records.list_runs(
-        session, workspace_id=principal.workspace_id, thread_id=thread_id, limit=limit, offset=offset, status=status
+        session,
+        workspace_id=principal.workspace_id,
+        thread_id=thread_id,
+        limit=limit,
+        offset=offset,
+        status=status,
     )
     return [run_out(r) for r in rows]
 
@@ -147,7 +133,9 @@ def list_thread_runs(
 @router.get("/threads/{thread_id}/runs/{run_id}", response_model=RunOut)
 def get_thread_run(thread_id: str, run_id: str, session: SessionDep, principal: Reader) -> RunOut:
     """One run (its `metadata.usage` has the agents, models and cost once it ended)."""
-    return run_out(records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id))
+    return run_out(
+        records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id)
+    )
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
@@ -193,7 +181,7 @@ async def join_thread_run_stream(
         manager,
         run_id,
         after=after,
-        modes=stream_mode or None,
+        modes=[m for m in stream_mode or [] if m] or None,  # the SDK sends `stream_mode=` for none
         headers=_headers(run),
         on_disconnect=cancel if cancel_on_disconnect else None,
     )
@@ -228,16 +216,20 @@ def _run_json_or_none(manager: RunManager, run_id: str) -> Any:
 
 def _owned(manager: RunManager, principal: Principal, thread_id: str, run_id: str) -> Run:
     with Session(manager.engine) as session:
-        return records.get_run(session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id)
+        return records.get_run(
+            session, workspace_id=principal.workspace_id, run_id=run_id, thread_id=thread_id
+        )
 
 
 # -- stateless and many ----------------------------------------------------------------------
 
 
 @router.post("/runs", response_model=RunOut)
-async def create_stateless_run(body: RunCreate, request: Request, response: Response, principal: Creator) -> RunOut:
+async def create_stateless_run(
+    body: RunCreate, request: Request, response: Response, principal: Creator
+) -> RunOut:
     """Start a background run on a new thread (deleted a while after the run, unless `on_completion=keep`)."""
-    run = await _start(request, principal, body, thread_id=None, background=True)
+    run = await start_run(request, principal, body, thread_id=None, background=True)
     response.headers.update(_headers(run))
     return run_out(run)
 
@@ -245,14 +237,14 @@ async def create_stateless_run(body: RunCreate, request: Request, response: Resp
 @router.post("/runs/stream", response_class=Response)
 async def stream_stateless_run(body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on a new thread and stream its events (SSE)."""
-    run = await _start(request, principal, body, thread_id=None, background=False)
+    run = await start_run(request, principal, body, thread_id=None, background=False)
     return _stream_response(request, run, body)
 
 
 @router.post("/runs/wait")
 async def wait_stateless_run(body: RunCreate, request: Request, principal: Creator) -> Any:
     """Start a run on a new thread and answer its final values."""
-    run = await _start(request, principal, body, thread_id=None, background=True)
+    run = await start_run(request, principal, body, thread_id=None, background=True)
     manager = run_manager(request)
     location = run_location(run)
     return keepalive_json(
@@ -268,7 +260,9 @@ async def create_runs(body: list[RunCreate], request: Request, principal: Creato
         raise ApiError(422, "VALIDATION_ERROR", "at most 100 runs per batch")
     out = []
     for item in body:
-        out.append(run_out(await _start(request, principal, item, thread_id=item.thread_id, background=True)))
+        out.append(
+            run_out(await start_run(request, principal, item, thread_id=item.thread_id, background=True))
+        )
     return out
 
 

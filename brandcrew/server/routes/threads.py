@@ -55,7 +55,9 @@ async def create_thread(body: ThreadCreate, request: Request, principal: Creator
         config = _config(catalog, entry, principal, thread.thread_id)
         for step in body.supersteps:
             for update in step.get("updates") or []:
-                config = await entry.graph.aupdate_state(config, update.get("values"), as_node=update.get("as_node"))
+                config = await entry.graph.aupdate_state(
+                    config, update.get("values"), as_node=update.get("as_node")
+                )
         thread = await _refresh(manager.engine, catalog, entry, principal, thread.thread_id)
     return thread_out(thread)
 
@@ -82,7 +84,11 @@ def search_threads(body: ThreadSearch, session: SessionDep, principal: Reader) -
 def count_threads(body: ThreadSearch, session: SessionDep, principal: Reader) -> int:
     """How many of the workspace's threads match."""
     return records.count_threads(
-        session, workspace_id=principal.workspace_id, metadata=body.metadata, values=body.values, status=body.status
+        session,
+        workspace_id=principal.workspace_id,
+        metadata=body.metadata,
+        values=body.values,
+        status=body.status,
     )
 
 
@@ -172,7 +178,9 @@ async def post_state_at(thread_id: str, body: StateAt, request: Request, princip
 
 
 @router.post("/{thread_id}/state")
-async def update_state(thread_id: str, body: StateUpdate, request: Request, principal: Creator) -> dict[str, Any]:
+async def update_state(
+    thread_id: str, body: StateUpdate, request: Request, principal: Creator
+) -> dict[str, Any]:
     """Write values into the thread's state as if `as_node` produced them; the new checkpoint."""
     manager = run_manager(request)
     catalog = await manager.graphs()
@@ -196,7 +204,9 @@ async def update_state(thread_id: str, body: StateUpdate, request: Request, prin
 
 
 @router.post("/{thread_id}/history")
-async def history(thread_id: str, body: HistoryQuery, request: Request, principal: Reader) -> list[dict[str, Any]]:
+async def history(
+    thread_id: str, body: HistoryQuery, request: Request, principal: Reader
+) -> list[dict[str, Any]]:
     """The thread's past states, newest first."""
     return await _history(request, principal, thread_id, body)
 
@@ -213,7 +223,9 @@ async def history_get(
     return await _history(request, principal, thread_id, HistoryQuery(limit=limit, before=before))
 
 
-async def _history(request: Request, principal: Principal, thread_id: str, body: HistoryQuery) -> list[dict[str, Any]]:
+async def _history(
+    request: Request, principal: Principal, thread_id: str, body: HistoryQuery
+) -> list[dict[str, Any]]:
     manager = run_manager(request)
     catalog = await manager.graphs()
     thread = await asyncio.to_thread(_thread, manager.engine, principal, thread_id)

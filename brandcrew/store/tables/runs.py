@@ -70,7 +70,7 @@ class Run(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     """pending | running | success | error | timeout | interrupted"""
     multitask_strategy: str = Field(default="reject", max_length=16)
-    kwargs: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     """What the run does: input or command, config, context, stream modes, policy, who asked."""
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     attempt: int = 0
@@ -91,9 +91,7 @@ class RunEvent(SQLModel, table=True):
 
     __tablename__ = "run_events"
 
-    run_id: str = Field(
-        foreign_key="runs.run_id", primary_key=True, max_length=64, ondelete="CASCADE"
-    )
+    run_id: str = Field(foreign_key="runs.run_id", primary_key=True, max_length=64, ondelete="CASCADE")
     seq: int = Field(primary_key=True)
     """Increases by one per event of the run; the SSE `id`."""
     event: str = Field(max_length=255)

@@ -63,7 +63,7 @@ def upgrade() -> None:
     sa.Column('graph_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('multitask_strategy', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('kwargs', sa.JSON(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('worker_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
