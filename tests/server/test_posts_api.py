@@ -222,3 +222,40 @@ def test_another_workspace_sees_nothing_of_the_first(
     # Posting to the first workspace's account is refused too.
     assert create_post(client, second_owner, ids["x"]).status_code == 422
     assert client.get(f"/api/posts/{post_id}", headers=owner.headers).status_code == 200
+
+
+def test_per_platform_content_and_first_comment_round_trip_in_camel_case(
+    client: TestClient, owner: Account
+) -> None:
+    ids = connect_sandbox(client, owner, ["x", "linkedin"])
+    res = client.post(
+        "/api/posts",
+        json={
+            "content": {"text": "Our Ethiopian roast is back.", "firstComment": "Order link below"},
+            "platforms": [
+                {"platform": "x", "accountId": ids["x"]},
+                {
+                    "platform": "linkedin",
+                    "accountId": ids["linkedin"],
+                    "customContent": {"text": "A longer note."},
+                },
+            ],
+        },
+        headers=owner.headers,
+    )
+    assert res.status_code == 201, res.text
+    post = res.json()["post"]
+    assert post["content"]["firstComment"] == "Order link below" and "first_comment" not in post["content"]
+    custom = {p["platform"]: p["customContent"] for p in post["platforms"]}
+    assert custom["x"] is None and custom["linkedin"]["text"] == "A longer note."
+    patched = client.put(
+        f"/api/posts/{post['id']}", json={"content": {"firstComment": None}}, headers=owner.headers
+    ).json()["post"]
+    assert (
+        patched["content"]["firstComment"] is None
+        and patched["content"]["text"] == "Our Ethiopian roast is back."
+    )
+    null_text = client.put(
+        f"/api/posts/{post['id']}", json={"content": {"text": None}}, headers=owner.headers
+    )
+    assert null_text.status_code == 422

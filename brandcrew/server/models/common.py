@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 IdStr = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -33,3 +33,33 @@ def _utc(value: datetime) -> datetime:
 
 Utc = Annotated[datetime, AfterValidator(_utc)]
 """A time the API returns: always with its zone (UTC)."""
+
+
+class ErrorDetail(BaseModel):
+    """The seed's error: a code from its list, a message, details, when, and the request id."""
+
+    code: str
+    message: str
+    details: Any = None
+    timestamp: str
+    request_id: str = Field(alias="requestId")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error response: `{"error": {...}}`."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": text}
+    for status, text in (
+        (401, "not authenticated"),
+        (403, "the caller's role lacks the permission"),
+        (404, "no such resource in the caller's workspace"),
+        (409, "the resource's state does not allow this"),
+        (422, "the request is not valid"),
+        (429, "too many requests"),
+    )
+}
+"""The error responses every resource route may answer, for the OpenAPI document."""

@@ -85,12 +85,34 @@ class PostUpdate(ApiModel):
     tags: list[Tag] | None = Field(default=None, max_length=50)
 
 
+class PostContentOut(ApiModel):
+    """A post's stored content."""
+
+    text: str = ""
+    title: str | None = None
+    media: list[str] = Field(default_factory=list)
+    link: str | None = None
+    first_comment: str | None = None
+    thread: list[str] = Field(default_factory=list)
+
+
+class CustomContentOut(ApiModel):
+    """The fields a platform variant overrides (absent ones come from the post's content)."""
+
+    text: str | None = None
+    title: str | None = None
+    media: list[str] | None = None
+    link: str | None = None
+    first_comment: str | None = None
+    thread: list[str] | None = None
+
+
 class PlatformPostPublic(ApiModel):
     """A post on one platform account and its publish state there."""
 
     platform: str
     account_id: str
-    custom_content: dict[str, Any] | None = None
+    custom_content: CustomContentOut | None = None
     publish_status: str
     platform_post_id: str | None = None
     url: str | None = None
@@ -104,7 +126,7 @@ class PostPublic(ApiModel):
     id: str
     workspace_id: str
     author_id: str | None = None
-    content: dict[str, Any]
+    content: PostContentOut
     platforms: list[PlatformPostPublic]
     status: str
     scheduled_at: Utc | None = None

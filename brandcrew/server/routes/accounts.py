@@ -17,14 +17,14 @@ from brandcrew.server.models.accounts import (
     SandboxIn,
     SocialAccountPublic,
 )
-from brandcrew.server.models.common import PathId
+from brandcrew.server.models.common import ERRORS, PathId
 from brandcrew.server.permissions import Permission
 from brandcrew.server.routes.posts import audit_actor
 from brandcrew.services import workspaces
 from brandcrew.services.brand import BrandProfile
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"])
-workspace_router = APIRouter(prefix="/api/workspace", tags=["workspace"])
+router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERRORS)
+workspace_router = APIRouter(prefix="/api/workspace", tags=["workspace"], responses=ERRORS)
 
 
 @router.get("", response_model=AccountList, dependencies=[require(Permission.POST_READ)])

@@ -29,9 +29,14 @@ from brandcrew.server.models.ai import (
     TrainOut,
     VariationOut,
 )
+from brandcrew.server.models.common import ERRORS
 from brandcrew.server.permissions import Permission
 
-router = APIRouter(prefix="/api/ai", tags=["ai"])
+router = APIRouter(
+    prefix="/api/ai",
+    tags=["ai"],
+    responses={**ERRORS, 402: {**ERRORS[422], "description": "a budget of the workspace is exhausted"}},
+)
 _store_lock = threading.Lock()
 
 

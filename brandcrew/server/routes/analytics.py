@@ -26,13 +26,13 @@ from brandcrew.server.models.analytics import (
     TimelinePoint,
     TimeSeriesPoint,
 )
-from brandcrew.server.models.common import IdStr, Instant, PathId
+from brandcrew.server.models.common import ERRORS, IdStr, Instant, PathId
 from brandcrew.server.permissions import Permission
 from brandcrew.server.routes.posts import post_public
 from brandcrew.services import analytics, publishing
 from brandcrew.services.analytics import MetricChange, PostPerformance
 
-router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], responses=ERRORS)
 _MAX_WINDOW = timedelta(days=366)
 
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query
 
 from brandcrew.server.deps import PrincipalDep, SessionDep, require
 from brandcrew.server.models.audit import AuditLogList, AuditLogPublic
-from brandcrew.server.models.common import IdStr
+from brandcrew.server.models.common import ERRORS, IdStr
 from brandcrew.server.permissions import Permission
 from brandcrew.services import audit
 
-router = APIRouter(prefix="/api/audit-logs", tags=["audit"])
+router = APIRouter(prefix="/api/audit-logs", tags=["audit"], responses=ERRORS)
 
 
 @router.get("", response_model=AuditLogList, dependencies=[require(Permission.AUDIT_VIEW)])
@@ -26,16 +26,19 @@ def list_audit_logs(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AuditLogList:
     """Who changed what in the workspace, newest first, optionally for one resource or user."""
-    filters = {
-        "workspace_id": principal.workspace_id,
-        "resource": resource,
-        "resource_id": resource_id,
-        "user_id": user_id,
-    }
-    rows = audit.list_logs(session, **filters, limit=limit, offset=(page - 1) * limit)  # type: ignore[arg-type]
-    return AuditLogList(
-        logs=[AuditLogPublic.model_validate(r) for r in rows],
-        total=audit.count_logs(session, **filters),  # type: ignore[arg-type]
-        page=page,
+    ws = principal.workspace_id
+    rows = audit.list_logs(
+        session,
+        workspace_id=ws,
+        resource=resource,
+        resource_id=resource_id,
+        user_id=user_id,
         limit=limit,
+        offset=(page - 1) * limit,
+    )
+    total = audit.count_logs(
+        session, workspace_id=ws, resource=resource, resource_id=resource_id, user_id=user_id
+    )
+    return AuditLogList(
+        logs=[AuditLogPublic.model_validate(r) for r in rows], total=total, page=page, limit=limit
     )

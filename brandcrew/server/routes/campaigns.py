@@ -18,13 +18,13 @@ from brandcrew.server.models.campaigns import (
     CampaignWrite,
     StatusIn,
 )
-from brandcrew.server.models.common import PathId
+from brandcrew.server.models.common import ERRORS, PathId
 from brandcrew.server.permissions import Permission
 from brandcrew.server.routes.posts import audit_actor, post_public
 from brandcrew.services import campaigns, publishing
 from brandcrew.services.autopilot.records import list_runs
 
-router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERRORS)
 
 
 @router.get("", response_model=CampaignList, dependencies=[require(Permission.CAMPAIGN_READ)])

@@ -12,13 +12,13 @@ from brandcrew.llm.runtime import get_runtime
 from brandcrew.llm.spend import budget_state, workspace_summary
 from brandcrew.server.deps import PrincipalDep, ServicesDep, SessionDep, require
 from brandcrew.server.errors import ApiError
-from brandcrew.server.models.common import IdStr, Instant
+from brandcrew.server.models.common import ERRORS, IdStr, Instant
 from brandcrew.server.models.costs import BudgetIn, BudgetOut, CostRowOut, CostsOut, RunCostsOut, SummaryOut
 from brandcrew.server.permissions import Permission
 from brandcrew.server.routes.posts import audit_actor
 from brandcrew.services import audit, campaigns
 
-router = APIRouter(prefix="/api/costs", tags=["costs"])
+router = APIRouter(prefix="/api/costs", tags=["costs"], responses=ERRORS)
 _GROUPS = tuple(g for g in GROUP_BY if g != "workspace")
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from brandcrew.connectors.capabilities import Platform
 from brandcrew.server.deps import Principal, PrincipalDep, ServicesDep, SessionDep, require
 from brandcrew.server.errors import ApiError
-from brandcrew.server.models.common import IdStr, Instant, PathId
+from brandcrew.server.models.common import ERRORS, IdStr, Instant, PathId
 from brandcrew.server.models.posts import (
     BulkError,
     BulkIn,
@@ -23,6 +23,7 @@ from brandcrew.server.models.posts import (
     PlatformTargetIn,
     PlatformValidation,
     PostContentIn,
+    PostContentOut,
     PostCreate,
     PostList,
     PostOut,
@@ -40,7 +41,7 @@ from brandcrew.services import publishing
 from brandcrew.services.publishing import PostContent, PostTarget
 from brandcrew.store.tables import Post, PostVariant
 
-router = APIRouter(prefix="/api/posts", tags=["posts"])
+router = APIRouter(prefix="/api/posts", tags=["posts"], responses=ERRORS)
 
 
 def audit_actor(principal: Principal) -> str:
@@ -54,7 +55,7 @@ def post_public(post: Post, variants: list[PostVariant]) -> PostPublic:
         id=post.id,
         workspace_id=post.workspace_id,
         author_id=post.author_id,
-        content=post.content,
+        content=PostContentOut.model_validate(post.content),
         platforms=[PlatformPostPublic.model_validate(v) for v in variants],
         status=post.status,
         scheduled_at=post.scheduled_at,
@@ -133,21 +134,30 @@ def list_posts(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PostList:
     """The workspace's posts, newest first; dates filter on the scheduled time."""
-    filters = {
-        "workspace_id": principal.workspace_id,
-        "status": status,
-        "campaign_id": campaign,
-        "platform": platform.value if platform else None,
-        "since": start_date,
-        "until": end_date,
-    }
-    posts = publishing.list_posts(session, **filters, limit=limit, offset=(page - 1) * limit)  # type: ignore[arg-type]
+    on = platform.value if platform else None
+    posts = publishing.list_posts(
+        session,
+        workspace_id=principal.workspace_id,
+        status=status,
+        campaign_id=campaign,
+        platform=on,
+        since=start_date,
+        until=end_date,
+        limit=limit,
+        offset=(page - 1) * limit,
+    )
+    total = publishing.count_posts(
+        session,
+        workspace_id=principal.workspace_id,
+        status=status,
+        campaign_id=campaign,
+        platform=on,
+        since=start_date,
+        until=end_date,
+    )
     variants = publishing.variants_by_post(session, [p.id for p in posts])
     return PostList(
-        posts=[post_public(p, variants.get(p.id, [])) for p in posts],
-        total=publishing.count_posts(session, **filters),  # type: ignore[arg-type]
-        page=page,
-        limit=limit,
+        posts=[post_public(p, variants.get(p.id, [])) for p in posts], total=total, page=page, limit=limit
     )
 
 
