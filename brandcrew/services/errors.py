@@ -51,3 +51,10 @@ class PlatformFailed(ServiceError):
 
     code = "PLATFORM_API_ERROR"
     status_code = 502
+
+
+class PlatformRateLimited(ServiceError):
+    """A social platform's rate limit or daily quota refused the call; `details.resetAt` says when to retry."""
+
+    code = "RATE_LIMIT_EXCEEDED"
+    status_code = 429

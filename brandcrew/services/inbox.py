@@ -19,10 +19,16 @@ from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
-from brandcrew.connectors.errors import ConnectorError, Rejected
+from brandcrew.connectors.errors import ConnectorError, RateLimited, Rejected
 from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
-from brandcrew.services.errors import Conflict, NotFound, PlatformFailed, ValidationFailed
+from brandcrew.services.errors import (
+    Conflict,
+    NotFound,
+    PlatformFailed,
+    PlatformRateLimited,
+    ValidationFailed,
+)
 from brandcrew.services.listening.polling import workspace_now
 from brandcrew.services.mentions import Scorer
 from brandcrew.services.saved_replies import render_for
@@ -151,7 +157,8 @@ def list_threads(
 def save_reply_draft(
     session: Session, *, workspace_id: str, conversation_id: str, text: str, actor: str = "agent"
 ) -> Message:
-    """Store a drafted outbound reply (not sent: a person or policy approves it first)."""
+    """Store a drafted outbound reply (not sent) with a pending approval: a person approves it, which
+    sends it (`jobs.approvals.decide`), or rejects it."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None or conversation.workspace_id != workspace_id:
         raise NotFound(f"conversation {conversation_id} not found")
@@ -165,6 +172,16 @@ def save_reply_draft(
     )
     session.add(draft)
     session.flush()
+    workflow = reply_workflow(session, workspace_id)
+    approval = Approval(
+        workspace_id=workspace_id,
+        workflow_id=workflow.id if workflow is not None else None,
+        resource="reply",
+        resource_id=draft.id,
+        requested_by=actor,
+    )
+    session.add(approval)
+    session.flush()
     audit.record(
         session,
         workspace_id=workspace_id,
@@ -172,7 +189,7 @@ def save_reply_draft(
         action="draft_reply",
         resource="conversation",
         resource_id=conversation_id,
-        changes={"text": text},
+        changes={"text": text, "approval_id": approval.id},
     )
     return draft
 
@@ -548,6 +565,11 @@ async def deliver_reply(
             assert failed is not None
             failed.direction = "outbound_failed"
             session.add(failed)
+        if isinstance(exc, RateLimited):
+            reset = exc.reset_at.isoformat() if exc.reset_at else None
+            raise PlatformRateLimited(
+                f"{conversation.platform} rate-limited the reply: {exc}", details={"resetAt": reset}
+            ) from exc
         if isinstance(exc, Rejected):
             raise ValidationFailed(
                 f"{conversation.platform} refused the reply: {exc}", details={"field": "content"}

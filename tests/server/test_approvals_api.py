@@ -70,6 +70,9 @@ async def test_a_person_approves_edits_and_rejects_autopilot_posts_over_the_api(
     a, b, c = items
     shown = client.get(f"/api/approvals/{a['id']}", headers=owner).json()["approval"]
     assert shown == a
+    of_campaign = client.get("/api/approvals", params={"campaignId": first.campaign_id}, headers=owner).json()
+    assert of_campaign["total"] == 3
+    assert client.get("/api/approvals", params={"campaignId": "nope"}, headers=owner).json()["total"] == 0
 
     # Viewers see but may not decide; another workspace does not even see.
     _, viewer = teammate(client, owner, "viewer")

@@ -260,3 +260,75 @@ def test_other_workspaces_get_404_viewers_403_and_bad_input_422(
     assert ok.status_code == 201
     dup = client.post("/api/inbox/templates", json={"name": "t", "content": "Hello"}, headers=owner.headers)
     assert dup.status_code == 409 and error_of(dup)["code"] == "CONFLICT"
+
+
+def test_an_agents_reply_draft_waits_in_approvals_and_is_sent_when_approved(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    from brandcrew.services import inbox
+
+    world, conversations = _synced(app, client, owner)
+    dm = next(c for c in conversations if c["type"] == "dm")
+    with Session(app.state.services.engine) as session:  # what the engagement agent's draft_reply tool does
+        inbox.save_reply_draft(
+            session, workspace_id=owner.workspace_id, conversation_id=dm["id"], text="Thanks for writing in!"
+        )
+        session.commit()
+    (item,) = client.get("/api/approvals", params={"status": "pending"}, headers=owner.headers).json()[
+        "approvals"
+    ]
+    assert (item["resource"], item["text"], item["requestedBy"], item["workflowId"]) == (
+        "reply",
+        "Thanks for writing in!",
+        "agent",
+        None,
+    )
+    assert _sandbox_replies(app, world) == []
+    res = client.post(f"/api/approvals/{item['id']}/approve", headers=owner.headers)
+    assert res.status_code == 200, res.text
+    (on_platform,) = _sandbox_replies(app, world)
+    assert on_platform.text == "Thanks for writing in!"
+    sent = client.get(f"/api/inbox/messages/{dm['id']}", headers=owner.headers).json()["messages"][-1]
+    assert (sent["direction"], sent["aiGenerated"], sent["id"]) == (
+        "outbound",
+        True,
+        res.json()["sentMessageId"],
+    )
+
+
+def test_a_platform_refusing_the_reply_answers_429_or_422_and_the_message_is_marked_failed(
+    app: Any, client: TestClient, owner: Account, monkeypatch: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from brandcrew.connectors.errors import RateLimited, Rejected
+    from brandcrew.store.tables import SocialAccount
+
+    _, conversations = _synced(app, client, owner)
+    dm = next(c for c in conversations if c["type"] == "dm")
+    services = app.state.services
+    with Session(services.engine) as session:
+        account = session.get(SocialAccount, dm["accountId"])
+    connector = services.accounts.connector(account)
+    reset = datetime(2026, 11, 4, tzinfo=UTC)
+
+    async def limited(*_: Any, **__: Any) -> Any:
+        raise RateLimited("daily reply quota of 1 reached", reset_at=reset, platform="x")
+
+    monkeypatch.setattr(connector, "reply", limited)
+    res = client.post(
+        f"/api/inbox/messages/{dm['id']}/reply", json={"content": "hello"}, headers=owner.headers
+    )
+    assert res.status_code == 429 and error_of(res)["code"] == "RATE_LIMIT_EXCEEDED"
+    assert error_of(res)["details"]["resetAt"] == reset.isoformat()
+
+    async def refused(*_: Any, **__: Any) -> Any:
+        raise Rejected("text too long", platform="x", field="text")
+
+    monkeypatch.setattr(connector, "reply", refused)
+    res = client.post(
+        f"/api/inbox/messages/{dm['id']}/reply", json={"content": "hello"}, headers=owner.headers
+    )
+    assert res.status_code == 422 and error_of(res)["details"]["field"] == "content"
+    messages = client.get(f"/api/inbox/messages/{dm['id']}", headers=owner.headers).json()["messages"]
+    assert [m["direction"] for m in messages if m["direction"] != "inbound"] == ["outbound_failed"] * 2

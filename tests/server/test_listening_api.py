@@ -80,6 +80,8 @@ async def test_polled_mentions_show_in_mentions_sentiment_and_trends_and_a_crisi
     alert_rule = rule.json()["alert"]
     assert alert_rule["queryId"] == query["id"] and len(alert_rule["channelIds"]) == 1
     assert alert_rule["conditions"] == [{"type": "crisis", "threshold": None, "keywords": []}]
+    rules = client.get("/api/listening/alert-rules", headers=owner.headers).json()["rules"]
+    assert rules == [alert_rule]
 
     await _poll(app, owner, world)  # a day of quiet history
     quiet = client.get(
@@ -192,6 +194,14 @@ async def test_polled_mentions_show_in_mentions_sentiment_and_trends_and_a_crisi
         }
     assert {"raise_alert", "acknowledge_alert", "resolve_alert"} <= actions
 
+    # Deleting the query stops its rule's channel; its mentions stay.
+    assert client.delete(f"/api/listening/queries/{query['id']}", headers=owner.headers).status_code == 204
+    with Session(app.state.services.engine) as session:
+        stopped = session.get(AlertChannel, alert_rule["channelIds"][0])
+    assert stopped is not None and stopped.is_active is False
+    everything = client.get("/api/listening/mentions", headers=owner.headers).json()
+    assert everything["total"] == page["total"]
+
 
 def test_queries_are_created_read_changed_and_deleted(client: TestClient, owner: Account) -> None:
     created = _create_query(
@@ -228,6 +238,11 @@ def test_bad_input_answers_422_in_the_seed_format(client: TestClient, owner: Acc
     err = error_of(unbalanced)
     assert unbalanced.status_code == 422 and err["code"] == "VALIDATION_ERROR"
     assert err["details"]["field"] == "booleanQuery" and "position" in err["details"]
+    for deep in ("(" * 900 + "a" + ")" * 900, "-" * 1500 + "a"):
+        nested = client.post(
+            "/api/listening/queries", json={"name": "x", "booleanQuery": deep}, headers=owner.headers
+        )
+        assert nested.status_code == 422 and error_of(nested)["details"]["field"] == "booleanQuery"
     empty = client.post("/api/listening/queries", json={"name": "x"}, headers=owner.headers)
     assert empty.status_code == 422 and error_of(empty)["details"]["field"] == "keywords"
     missing = client.post("/api/listening/queries", json={"keywords": ["a"]}, headers=owner.headers)
@@ -350,6 +365,7 @@ def test_another_workspace_sees_none_of_it_and_a_viewer_cannot_change_it(
         assert error_of(res)["code"] == "NOT_FOUND"
     assert client.get("/api/listening/queries", headers=other).json()["total"] == 0
     assert client.get("/api/listening/alerts", headers=other).json()["alerts"] == []
+    assert client.get("/api/listening/alert-rules", headers=other).json()["rules"] == []
     assert _paused(app, owner.workspace_id) is not None  # nobody else lifted the pause
 
     _, viewer = teammate(client, owner, "viewer")

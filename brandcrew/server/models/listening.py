@@ -292,6 +292,12 @@ class AlertRuleOut(ApiModel):
     alert: AlertRulePublic
 
 
+class AlertRulesOut(ApiModel):
+    """The workspace's alert rules."""
+
+    rules: list[AlertRulePublic]
+
+
 class AlertPublic(ApiModel):
     """An alert that fired."""
 

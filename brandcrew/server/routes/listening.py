@@ -15,6 +15,7 @@ from brandcrew.server.models.listening import (
     AlertRuleIn,
     AlertRuleOut,
     AlertRulePublic,
+    AlertRulesOut,
     AlertsOut,
     MentionAuthor,
     MentionPublic,
@@ -39,7 +40,7 @@ from brandcrew.server.models.listening import (
 )
 from brandcrew.server.permissions import Permission
 from brandcrew.services import alerts
-from brandcrew.services.alerts.rules import AlertCondition, Notifications, set_alert_rule
+from brandcrew.services.alerts.rules import AlertCondition, Notifications, alert_rules, set_alert_rule
 from brandcrew.services.listening import insights, queries
 from brandcrew.services.listening.polling import workspace_now
 from brandcrew.services.workspaces import get_workspace
@@ -108,9 +109,9 @@ def create_query(body: QueryIn, principal: PrincipalDep, session: SessionDep) ->
         languages=body.languages,
         excluded_terms=body.exclude_keywords,
         sentiment_filter=body.sentiment_filter,
+        is_active=body.is_active,
         user_id=principal.user_id,
     )
-    row.is_active = body.is_active
     session.commit()
     return QueryOut(query=_query(row))
 
@@ -276,6 +277,12 @@ def create_alert_rule(
     )
     session.commit()
     return AlertRuleOut(alert=_rule(rule))
+
+
+@router.get("/alert-rules", response_model=AlertRulesOut, dependencies=View)
+def list_alert_rules(principal: PrincipalDep, session: SessionDep) -> AlertRulesOut:
+    """The alert rules of the workspace's queries."""
+    return AlertRulesOut(rules=[_rule(r) for r in alert_rules(session, workspace_id=principal.workspace_id)])
 
 
 @router.get("/alerts", response_model=AlertsOut, dependencies=View)

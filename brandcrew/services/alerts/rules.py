@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from brandcrew.services import audit
 from brandcrew.services.alerts.delivery import add_channel, remove_channel
@@ -27,7 +27,16 @@ from brandcrew.services.listening.queries import get_query
 from brandcrew.store.crypto import FieldCipher
 from brandcrew.store.tables import ListeningQuery, utcnow
 
-__all__ = ("AlertCondition", "AlertRule", "EmailServer", "Notifications", "SmsGateway", "set_alert_rule")
+__all__ = (
+    "AlertCondition",
+    "AlertRule",
+    "EmailServer",
+    "Notifications",
+    "SmsGateway",
+    "alert_rules",
+    "rule_of",
+    "set_alert_rule",
+)
 
 ConditionType = Literal["volume_spike", "sentiment_drop", "keyword_match", "influencer_mention", "crisis"]
 _KIND = {
@@ -180,6 +189,16 @@ def rule_of(query: ListeningQuery) -> AlertRule | None:
     if not rule:
         return None
     return AlertRule.model_validate({**rule, "id": query.id, "query_id": query.id})
+
+
+def alert_rules(session: Session, *, workspace_id: str) -> list[AlertRule]:
+    """The alert rules of a workspace's queries, oldest query first."""
+    rows = session.exec(
+        select(ListeningQuery)
+        .where(ListeningQuery.workspace_id == workspace_id)
+        .order_by(col(ListeningQuery.created_at), col(ListeningQuery.id))
+    ).all()
+    return [rule for rule in (rule_of(q) for q in rows) if rule is not None]
 
 
 def set_alert_rule(

@@ -11,14 +11,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.capabilities import Platform
 from brandcrew.services import audit
 from brandcrew.services.errors import NotFound, ValidationFailed
 from brandcrew.services.listening.query import QueryFilter, QuerySyntaxError
-from brandcrew.store.tables import ListeningMatch, ListeningQuery
+from brandcrew.store.tables import AlertChannel, ListeningMatch, ListeningQuery
 
 __all__ = (
     "QUERY_FIELDS",
@@ -93,6 +93,11 @@ def _parse(row: ListeningQuery) -> None:
             f"the boolean query does not parse: {exc.reason} at position {exc.position}",
             details={"field": "booleanQuery", "position": exc.position, "query": exc.query},
         ) from None
+    except RecursionError:
+        # The parser and the matcher recurse once per nesting level; refuse what they cannot run.
+        raise ValidationFailed(
+            "the boolean query is nested too deeply", details={"field": "booleanQuery"}
+        ) from None
 
 
 def create_query(
@@ -106,9 +111,10 @@ def create_query(
     languages: Sequence[str] = (),
     excluded_terms: Sequence[str] = (),
     sentiment_filter: str | None = None,
+    is_active: bool = True,
     user_id: str | None = None,
 ) -> ListeningQuery:
-    """Save a new query (polled from the next listening round on)."""
+    """Save a new query (polled from the next listening round on while active)."""
     values = _checked(
         {
             "name": name,
@@ -120,7 +126,7 @@ def create_query(
             "sentiment_filter": sentiment_filter,
         }
     )
-    row = ListeningQuery(workspace_id=workspace_id, **values)
+    row = ListeningQuery(workspace_id=workspace_id, is_active=is_active, **values)
     _parse(row)
     session.add(row)
     session.flush()
@@ -131,7 +137,7 @@ def create_query(
         action="create",
         resource="listening_query",
         resource_id=row.id,
-        changes=values,
+        changes={**values, "is_active": is_active},
     )
     return row
 
@@ -193,9 +199,15 @@ def update_query(
 
 
 def delete_query(session: Session, *, workspace_id: str, query_id: str, user_id: str | None = None) -> None:
-    """Delete a query and its links to mentions (the mentions themselves, and alerts, are kept)."""
+    """Delete a query and its links to mentions (the mentions themselves, and alerts, are kept); its
+    alert rule's channels stop (kept inactive with their delivery history)."""
     row = get_query(session, workspace_id=workspace_id, query_id=query_id)
     session.execute(delete(ListeningMatch).where(col(ListeningMatch.query_id) == row.id))
+    session.execute(
+        update(AlertChannel)
+        .where(col(AlertChannel.workspace_id) == workspace_id, col(AlertChannel.query_id) == row.id)
+        .values(is_active=False)
+    )
     session.delete(row)
     audit.record(
         session,
