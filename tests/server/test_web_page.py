@@ -278,7 +278,9 @@ def test_chat_streams_the_answer_and_shows_agents_models_and_cost(
     assert sorted(shown_models) == sorted(usage["models"]) and usage["models"] != ["offline"]
     assert Decimal(usage["cost_usd"]) > 0
     assert cost.inner_text() == f"${Decimal(usage['cost_usd']):.4f}"
-    page.locator("#chat-log").evaluate("log => { log.style.maxHeight = 'none'; }")  # the whole turn in the shot
+    page.locator("#chat-log").evaluate(
+        "log => { log.style.maxHeight = 'none'; }"
+    )  # the whole turn in the shot
     shot(page, "chat")
 
 
