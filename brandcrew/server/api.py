@@ -21,6 +21,7 @@ from brandcrew.server.routes import (
     posts,
     runs,
     threads,
+    web,
 )
 
 api_router = APIRouter()
@@ -46,3 +47,5 @@ api_router.include_router(threads.router)
 api_router.include_router(runs.router)
 # OpenAI-compatible chat with the agents.
 api_router.include_router(openai.router)
+# The web page for marketers (outside the OpenAPI document).
+api_router.include_router(web.router)

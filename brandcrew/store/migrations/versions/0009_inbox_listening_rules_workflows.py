@@ -1,7 +1,7 @@
 """inbox saved replies, query keywords, rule channels, workflow resources
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-26 04:33:55.329352
 """
 
