@@ -8,6 +8,7 @@ from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 from brandcrew.store.tables.community import Conversation, Message
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
+from brandcrew.store.tables.influencers import Collaboration, Influencer, InfluencerCampaign
 from brandcrew.store.tables.listening import (
     Alert,
     AlertChannel,
@@ -36,7 +37,10 @@ __all__ = (
     "BudgetLimit",
     "BudgetReservation",
     "Campaign",
+    "Collaboration",
     "Conversation",
+    "Influencer",
+    "InfluencerCampaign",
     "ListeningMatch",
     "ListeningQuery",
     "LlmCacheEntry",
