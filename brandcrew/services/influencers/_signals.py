@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+WIRE = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+"""Results are camelCase on the wire (the API returns them as they are) and built by field name."""
 
 # Expected engagement per post (engagements / followers) by follower count.
 #
@@ -67,6 +71,8 @@ Direction = Literal["below", "above"]
 
 class Signal(BaseModel):
     """One authenticity check: its value, the threshold, and whether it was measurable at all."""
+
+    model_config = WIRE
 
     name: str
     measured: bool

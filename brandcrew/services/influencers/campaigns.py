@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -43,8 +43,8 @@ COMMITTED = frozenset({"agreed", "live", "completed"})
 WITH_RESULTS = frozenset({"live", "completed"})
 """Statuses in which posts and results may be recorded."""
 
-Money = Field(ge=0, le=1_000_000_000)
-Currency = Field(pattern=r"^[A-Z]{3}$")
+Money = Annotated[float, Field(ge=0, le=1_000_000_000, allow_inf_nan=False)]
+"""An amount in major units (stored as cents)."""
 
 
 def to_cents(amount: float | Decimal) -> int:
@@ -73,7 +73,7 @@ class CampaignInput(BaseModel):
 
     name: str = Field(min_length=1, max_length=255)
     brief: str = Field(default="", max_length=20_000)
-    budget: float | None = Money
+    budget: Money | None = None
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     start_date: datetime | None = None
     end_date: datetime | None = None
@@ -95,7 +95,7 @@ class CampaignChanges(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
     brief: str | None = Field(default=None, max_length=20_000)
-    budget: float | None = Money
+    budget: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     start_date: datetime | None = None
     end_date: datetime | None = None
@@ -149,7 +149,7 @@ class CollaborationInput(BaseModel):
 
     influencer_id: str = Field(min_length=1, max_length=64)
     status: Literal["prospect", "contacted"] = "prospect"
-    fee: float | None = Money
+    fee: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     deliverables: list[Deliverable] = Field(default_factory=list, max_length=100)
     notes: str = Field(default="", max_length=10_000)
@@ -161,7 +161,7 @@ class CollaborationChanges(BaseModel):
     model_config = _CONFIG
 
     status: CollaborationStatus | None = None
-    fee: float | None = Money
+    fee: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     deliverables: list[Deliverable] | None = Field(default=None, max_length=100)
     posts: list[LinkedPost] | None = Field(default=None, max_length=100)

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, func, select
 from brandcrew.memory.embedders import Embedder, default_embedder
 from brandcrew.services.brand import BrandProfile
 from brandcrew.services.influencers._signals import (
+    WIRE,
     PostSample,
     Signal,
     authenticity_factor,
@@ -72,6 +73,8 @@ def tier_of(followers: int) -> str:
 class AuthorProfile(BaseModel):
     """What the platform tells about an author beyond their mentions (all optional)."""
 
+    model_config = WIRE
+
     platform: str
     username: str
     followers: int | None = None
@@ -86,6 +89,8 @@ class AuthorProfile(BaseModel):
 class ProfilePost(BaseModel):
     """One of an author's own recent posts, with its counters."""
 
+    model_config = WIRE
+
     text: str
     created_at: datetime
     likes: int = 0
@@ -99,6 +104,8 @@ AuthorProfile.model_rebuild()
 class ScoreComponent(BaseModel):
     """One part of the score: its value (0..1), weight and contribution, and why."""
 
+    model_config = WIRE
+
     name: str
     value: float
     weight: float
@@ -108,6 +115,8 @@ class ScoreComponent(BaseModel):
 
 class InfluencerCandidate(BaseModel):
     """A discovered author with the score, its components and the authenticity signals."""
+
+    model_config = WIRE
 
     platform: str
     username: str

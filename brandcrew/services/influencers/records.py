@@ -109,7 +109,9 @@ def save_influencer(
         followers=followers,
         tier=tier_of(followers),
         score=found.score if found else None,
-        analysis=found.model_dump(mode="json", exclude={"saved_influencer_id"}) if found else {},
+        analysis=found.model_dump(mode="json", by_alias=True, exclude={"saved_influencer_id"})
+        if found
+        else {},
         notes=data.notes,
         tags=data.tags,
         created_by=user_id,

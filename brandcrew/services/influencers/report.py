@@ -15,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from brandcrew.services.influencers._signals import WIRE
 from brandcrew.services.influencers.campaigns import (
     COMMITTED,
     TRANSITIONS,
@@ -27,6 +28,8 @@ from brandcrew.store.tables import Collaboration, Influencer, InfluencerCampaign
 
 class CollaborationLine(BaseModel):
     """One collaboration's row of the report."""
+
+    model_config = WIRE
 
     collaboration_id: str
     influencer_id: str
@@ -52,6 +55,8 @@ class CollaborationLine(BaseModel):
 class GoalProgress(BaseModel):
     """A goal, where it stands and the share reached."""
 
+    model_config = WIRE
+
     metric: str
     target: float
     current: float
@@ -60,6 +65,8 @@ class GoalProgress(BaseModel):
 
 class CampaignTotals(BaseModel):
     """Totals over the campaign's collaborations."""
+
+    model_config = WIRE
 
     collaborations: int
     by_status: dict[str, int]
@@ -88,6 +95,8 @@ class CampaignTotals(BaseModel):
 
 class CampaignReport(BaseModel):
     """Totals, one line per collaboration and goal progress."""
+
+    model_config = WIRE
 
     campaign_id: str
     name: str
