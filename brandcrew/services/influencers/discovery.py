@@ -501,6 +501,8 @@ def rank_authors(
 ) -> list[InfluencerCandidate]:
     """Every author of `mentions` in the follower range, best score first."""
     profiles = profiles or {}
+    if not mentions:
+        return []
     embedder = embedder or default_embedder()
     ref = topic_reference(brand, topic)
     ref_vector = embedder.embed([ref.text])[0] if ref.text.strip() else None
