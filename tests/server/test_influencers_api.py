@@ -113,6 +113,13 @@ def test_discover_ranks_and_explains_candidates_from_the_workspace_mentions(
         headers=brand.headers,
     ).json()["candidates"]
     assert [c["username"] for c in narrow] == ["megastar"]
+    # Without a connected account on x there is no profile to read: enriching changes nothing.
+    enriched = client.get(
+        "/api/influencers/discover",
+        params={"platform": "x", "minFollowers": 1000, "enrich": True},
+        headers=brand.headers,
+    )
+    assert enriched.status_code == 200 and enriched.json()["candidates"] == found
     # Another workspace's discovery never sees these mentions.
     theirs = client.get("/api/influencers/discover", headers=second_owner.headers)
     assert theirs.status_code == 200 and theirs.json()["candidates"] == []

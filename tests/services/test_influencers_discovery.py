@@ -9,10 +9,18 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from brandcrew.services.influencers import AuthorProfile, ProfilePost, discover, rank_authors, tier_of
+from brandcrew.services.influencers import (
+    AuthorProfile,
+    ProfilePost,
+    discover,
+    discover_with_profiles,
+    rank_authors,
+    tier_of,
+)
 from brandcrew.services.influencers._signals import expected_engagement_rate
 from brandcrew.services.workspaces import ensure_workspace
 from brandcrew.store.tables import Mention
+from brandcrew.store.tables.sandbox import SandboxAccountRow
 from tests.utils.domain import make_workspace
 from tests.utils.influencers import COFFEE, EMBEDDER, ON_TOPIC, constructed_authors, mention, store
 from tests.utils.listening import T0, make_listening_world
@@ -217,3 +225,51 @@ def test_engagement_expectation_follows_the_reference_curve() -> None:
 )  # fmt: skip
 def test_tiers_by_followers(followers: int, tier: str) -> None:
     assert tier_of(followers) == tier
+
+
+async def test_public_profiles_come_through_the_connector_port(sqlite_engine: Any) -> None:
+    """A sandbox competitor account that mentions the brand has a public profile: current followers
+    and recent posts with likes and comments, read through the port, re-score it. Pool authors have
+    none, and keep their mention-only analysis."""
+    lw = make_listening_world(sqlite_engine)
+    lw.pw.world.advance(timedelta(days=3))
+    await lw.round()
+    with Session(sqlite_engine) as session:
+        rival = session.exec(
+            select(SandboxAccountRow).where(
+                SandboxAccountRow.platform == "x", SandboxAccountRow.kind == "competitor"
+            )
+        ).first()
+        assert rival is not None
+        name = rival.username
+        now = lw.pw.world.now()
+        store(
+            session,
+            lw.workspace_id,
+            [
+                mention(
+                    rival.username, i, ON_TOPIC[i], followers=5_000, likes=40, at=now - timedelta(days=3 - i)
+                )
+                for i in range(3)
+            ],
+        )
+        session.commit()
+        plain = _by_name(discover(session, workspace_id=lw.workspace_id, limit=1_000, embedder=EMBEDDER))
+        enriched = _by_name(
+            await discover_with_profiles(
+                session,
+                lw.pw.accounts,
+                workspace_id=lw.workspace_id,
+                now=now,
+                limit=1_000,
+                embedder=EMBEDDER,
+            )
+        )
+    before, after = plain[name], enriched[name]
+    assert before.posts_analyzed == 3 and not _signal(before, "low_comment_to_like_ratio").measured
+    assert after.posts_analyzed > 3, "the rival's own recent posts were read"
+    ratio = _signal(after, "low_comment_to_like_ratio")
+    assert ratio.measured and ratio.value is not None and ratio.sample == after.posts_analyzed - 3
+    assert after.followers != before.followers, "followers now come from the profile"
+    pool_author = next(author for author in plain if author != name)
+    assert enriched[pool_author].posts_analyzed == plain[pool_author].posts_analyzed

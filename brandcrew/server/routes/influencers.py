@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Path, Query
 from sqlmodel import Session, col, select
 
@@ -59,9 +61,11 @@ def discover(
     max_followers: Annotated[int | None, Query(alias="maxFollowers", ge=0, le=10_000_000_000)] = None,
     limit: Limit = 20,
     topic: Annotated[str | None, Query(max_length=200)] = None,
+    enrich: Annotated[bool, Query()] = False,
 ) -> DiscoverOut:
     """Authors of the workspace's mentions ranked by relevance, engagement, reach, sentiment and
-    authenticity, each score with its components and signals."""
+    authenticity, each score with its components and signals; `enrich` re-scores the best with their
+    public profiles (followers now, recent posts with likes and comments) where the platform has them."""
     if max_followers is not None and max_followers < min_followers:
         raise ApiError(
             422,
@@ -69,16 +73,34 @@ def discover(
             "maxFollowers is below minFollowers",
             [{"field": "maxFollowers", "message": "must be at least minFollowers", "type": "value_error"}],
         )
-    found = svc.discover(
-        session,
-        workspace_id=principal.workspace_id,
-        platform=platform,
-        min_followers=min_followers,
-        max_followers=max_followers,
-        limit=limit,
-        topic=topic,
-        embedder=_embedder(services),
-    )
+    if enrich:
+        # Sync route (in a worker thread): the connector calls run on the server's event loop.
+        found = anyio.from_thread.run(
+            functools.partial(
+                svc.discover_with_profiles,
+                session,
+                services.accounts,
+                workspace_id=principal.workspace_id,
+                now=services.clock(),
+                platform=platform,
+                min_followers=min_followers,
+                max_followers=max_followers,
+                limit=limit,
+                topic=topic,
+                embedder=_embedder(services),
+            )
+        )
+    else:
+        found = svc.discover(
+            session,
+            workspace_id=principal.workspace_id,
+            platform=platform,
+            min_followers=min_followers,
+            max_followers=max_followers,
+            limit=limit,
+            topic=topic,
+            embedder=_embedder(services),
+        )
     return DiscoverOut(
         candidates=found,
         mentions_considered=f"the workspace's {MAX_MENTIONS:,} most recent stored mentions at most"

@@ -29,6 +29,11 @@ from brandcrew.services.influencers.discovery import (
     rank_authors,
     tier_of,
 )
+from brandcrew.services.influencers.profiles import (
+    discover_with_profiles,
+    fetch_author_profile,
+    fetch_profiles,
+)
 from brandcrew.services.influencers.records import (
     InfluencerChanges,
     InfluencerSave,
@@ -63,6 +68,9 @@ __all__ = (
     "create_campaign",
     "delete_influencer",
     "discover",
+    "discover_with_profiles",
+    "fetch_author_profile",
+    "fetch_profiles",
     "get_campaign",
     "get_collaboration",
     "get_influencer",

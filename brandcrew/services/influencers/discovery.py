@@ -2,7 +2,7 @@
 
 Candidates are the authors of the workspace's stored mentions (listening). Each author's mentions
 are their evidence: follower counts over time, engagement per post, texts and sentiment toward the
-brand. A profile from the platform (`AuthorProfile`, see `profiles.py`) adds recent posts with
+brand. A profile from the platform (`AuthorProfile`, read through the connector port by `profiles.py`) adds recent posts with
 likes and comments, comment texts and the verified flag when the platform gives them.
 
 The score (0-100) is a weighted sum of components, each in 0..1 and listed with its weight:
@@ -93,9 +93,10 @@ class ProfilePost(BaseModel):
 
     text: str
     created_at: datetime
-    likes: int = 0
-    comments: int = 0
-    shares: int = 0
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    """Counters are None when the platform did not give them (the text still counts for relevance)."""
 
 
 AuthorProfile.model_rebuild()
@@ -318,17 +319,20 @@ def _group(mentions: Sequence[Mention], profiles: Mapping[tuple[str, str], Autho
             continue
         followers = profile.followers
         for p in profile.posts:
+            created = as_utc(p.created_at) or p.created_at
+            a.texts.append((created, p.text))
+            if p.likes is None and p.comments is None and p.shares is None:
+                continue
             a.posts.append(
                 PostSample(
                     text=p.text,
-                    created_at=as_utc(p.created_at) or p.created_at,
+                    created_at=created,
                     followers=followers or 0,
-                    engagements=p.likes + p.comments + p.shares,
+                    engagements=(p.likes or 0) + (p.comments or 0) + (p.shares or 0),
                     likes=p.likes,
                     comments=p.comments,
                 )
             )
-            a.texts.append((as_utc(p.created_at) or p.created_at, p.text))
         if followers and profile.observed_at is not None:
             a.observations.append((as_utc(profile.observed_at) or profile.observed_at, followers))
     return list(authors.values())
