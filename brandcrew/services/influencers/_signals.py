@@ -105,6 +105,8 @@ class PostSample:
 # Thresholds and penalties. A flagged signal multiplies the score by (1 - penalty).
 LOW_ENGAGEMENT_RATIO = 0.2
 """Flag when the median engagement rate is under a fifth of the size-conditioned expectation."""
+LOW_ENGAGEMENT_MIN_POSTS = 3
+"""One quiet post says nothing; the median of three starts to."""
 FOLLOWER_JUMP = 0.25
 """Flag a gain of more than 25% between two observations at most 30 days apart (bought followers
 arrive in steps; organic growth of an established account is a few percent a month)."""
@@ -164,14 +166,15 @@ def low_engagement(posts: Sequence[PostSample], *, followers: int, platform: str
     """Median engagement rate against what accounts of this size get on this platform."""
     rates = engagement_rates(posts)
     expected = expected_engagement_rate(followers, platform)
-    if not rates:
+    if len(rates) < LOW_ENGAGEMENT_MIN_POSTS:
         return _signal(
             "low_engagement_for_size",
             value=None,
             threshold=LOW_ENGAGEMENT_RATIO,
             when="below",
-            sample=0,
-            detail="no post with a known follower count",
+            sample=len(rates),
+            detail=f"needs at least {LOW_ENGAGEMENT_MIN_POSTS} posts with a known follower count, "
+            f"has {len(rates)}",
         )
     median = statistics.median(rates)
     ratio = median / expected
