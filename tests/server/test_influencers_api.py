@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from brandcrew.services.workspaces import ensure_workspace
 from brandcrew.store.tables import AuditLog
-from tests.utils.influencers import EMBEDDER, coffee_brand, constructed_authors, store
+from tests.utils.influencers import EMBEDDER, coffee_brand, constructed_authors, mention, store
 from tests.utils.server import Account
 
 START = datetime(2026, 10, 20, tzinfo=UTC)
@@ -152,6 +152,29 @@ def test_saved_list_crud_audit_and_tenancy(
     changed = client.put(url, json={"notes": "Rates sent", "tags": ["coffee"]}, headers=brand.headers)
     assert changed.status_code == 200 and changed.json()["notes"] == "Rates sent"
 
+    # New mentions since saving: analyze re-scores from them.
+    with Session(app.state.services.engine) as session:
+        store(
+            session,
+            brand.workspace_id,
+            [
+                mention(
+                    "brewnerd",
+                    50,
+                    "Pour over at dawn #pourover",
+                    followers=52_000,
+                    likes=700,
+                    at=START + timedelta(days=9),
+                )
+            ],
+        )
+        session.commit()
+    analyzed = client.post(f"{url}/analyze", headers=brand.headers)
+    assert analyzed.status_code == 200, analyzed.text
+    assert analyzed.json()["followers"] == 52_000 and analyzed.json()["tier"] == "mid"
+    assert analyzed.json()["analysis"]["mentions"] == 7 and analyzed.json()["notes"] == "Rates sent"
+    assert client.post(f"{url}/analyze", headers=second_owner.headers).status_code == 404
+
     # The other workspace can neither see nor touch it.
     assert client.get(url, headers=second_owner.headers).status_code == 404
     assert client.put(url, json={"notes": "x"}, headers=second_owner.headers).status_code == 404
@@ -165,7 +188,12 @@ def test_saved_list_crud_audit_and_tenancy(
         actions = session.exec(
             select(AuditLog.action).where(AuditLog.resource_id == saved["id"]).order_by(AuditLog.timestamp)  # type: ignore[arg-type]
         ).all()
-    assert list(actions) == ["influencer.save", "influencer.update", "influencer.delete"]
+    assert list(actions) == [
+        "influencer.save",
+        "influencer.update",
+        "influencer.analyze",
+        "influencer.delete",
+    ]
 
 
 def test_collaboration_pipeline_enforces_transitions(client: TestClient, brand: Account) -> None:
@@ -394,6 +422,7 @@ def test_viewer_reads_but_cannot_write(client: TestClient, brand: Account) -> No
         ("POST", "/api/influencers", {"platform": "x", "username": "megastar"}),
         ("PUT", f"/api/influencers/{person['id']}", {"notes": "x"}),
         ("DELETE", f"/api/influencers/{person['id']}", None),
+        ("POST", f"/api/influencers/{person['id']}/analyze", None),
         ("POST", "/api/influencers/campaigns", {"name": "x"}),
         ("PUT", f"/api/influencers/campaigns/{campaign['id']}", {"name": "x"}),
         (

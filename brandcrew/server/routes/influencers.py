@@ -297,6 +297,22 @@ def get_influencer(influencer_id: Id, principal: PrincipalDep, session: SessionD
     return svc.get_influencer(session, workspace_id=principal.workspace_id, influencer_id=influencer_id)
 
 
+@router.post("/{influencer_id}/analyze", response_model=InfluencerPublic, dependencies=MANAGE)
+def analyze_influencer(
+    influencer_id: Id, principal: PrincipalDep, session: SessionDep, services: ServicesDep
+) -> Influencer:
+    """Re-score a saved influencer from the workspace's current mentions (the seed's analyze)."""
+    row = svc.analyze_influencer(
+        session,
+        workspace_id=principal.workspace_id,
+        influencer_id=influencer_id,
+        user_id=principal.user_id,
+        embedder=_embedder(services),
+    )
+    session.commit()
+    return row
+
+
 @router.put("/{influencer_id}", response_model=InfluencerPublic, dependencies=MANAGE)
 def update_influencer(
     influencer_id: Id, body: InfluencerChanges, principal: PrincipalDep, session: SessionDep

@@ -37,6 +37,7 @@ from brandcrew.services.influencers.profiles import (
 from brandcrew.services.influencers.records import (
     InfluencerChanges,
     InfluencerSave,
+    analyze_influencer,
     delete_influencer,
     get_influencer,
     list_influencers,
@@ -63,6 +64,7 @@ __all__ = (
     "Results",
     "ScoreComponent",
     "add_collaboration",
+    "analyze_influencer",
     "campaign_report",
     "check_transition",
     "create_campaign",

@@ -170,6 +170,47 @@ def list_influencers(
     return rows[offset : offset + limit], len(rows)
 
 
+def analyze_influencer(
+    session: Session,
+    *,
+    workspace_id: str,
+    influencer_id: str,
+    user_id: str | None = None,
+    actor: str = "user",
+    embedder: Embedder | None = None,
+) -> Influencer:
+    """Re-score a saved influencer from the workspace's current mentions (followers, tier, score,
+    signals); the previous score is kept in the audit trail."""
+    row = get_influencer(session, workspace_id=workspace_id, influencer_id=influencer_id)
+    found = find_candidate(
+        session, workspace_id=workspace_id, platform=row.platform, username=row.username, embedder=embedder
+    )
+    if found is None:
+        return row
+    before = {"score": row.score, "followers": row.followers, "flags": row.analysis.get("flags", [])}
+    row.followers = found.followers
+    row.tier = tier_of(found.followers)
+    row.score = found.score
+    row.platform_user_id = row.platform_user_id or found.author_id
+    row.analysis = found.model_dump(mode="json", by_alias=True, exclude={"saved_influencer_id"})
+    row.updated_at = utcnow()
+    session.add(row)
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        actor=actor,
+        action="influencer.analyze",
+        resource="influencer",
+        resource_id=row.id,
+        changes={
+            "from": before,
+            "to": {"score": row.score, "followers": row.followers, "flags": found.flags},
+        },
+    )
+    return row
+
+
 def update_influencer(
     session: Session,
     *,
