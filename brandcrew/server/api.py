@@ -15,6 +15,7 @@ from brandcrew.server.routes import (
     campaigns,
     costs,
     inbox,
+    influencers,
     listening,
     openai,
     ops,
@@ -41,6 +42,7 @@ api_router.include_router(listening.router)
 api_router.include_router(inbox.router)
 api_router.include_router(approvals.router)
 api_router.include_router(approvals.workflows_router)
+api_router.include_router(influencers.router)
 # The runs API at the root paths langgraph-sdk calls.
 api_router.include_router(assistants.router)
 api_router.include_router(threads.router)

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     RUNS_READ = "runs:read"
     RUNS_CREATE = "runs:create"
     APIKEY_MANAGE = "apikey:manage"
+    INFLUENCER_VIEW = "influencer:view"
+    INFLUENCER_MANAGE = "influencer:manage"
 
 
 P = Permission
@@ -54,6 +56,7 @@ _VIEWER = {
     P.INBOX_VIEW,
     P.APPROVAL_VIEW,
     P.RUNS_READ,
+    P.INFLUENCER_VIEW,
 }
 _EDITOR = _VIEWER | {P.POST_CREATE, P.POST_UPDATE, P.AI_USE, P.INBOX_REPLY, P.RUNS_CREATE}
 _MANAGER = _EDITOR | {
@@ -64,6 +67,7 @@ _MANAGER = _EDITOR | {
     P.INBOX_ASSIGN,
     P.APPROVAL_DECIDE,
     P.AI_TRAIN,
+    P.INFLUENCER_MANAGE,
 }
 _ADMIN = _MANAGER | {
     P.POST_DELETE,

@@ -41,5 +41,36 @@ def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
     seeded.markers += [owner.email, owner.workspace_id, owner.api_key]
     keys = _ok(client.get("/api/api-keys", headers=h))
     seeded.ids["api-keys"] = keys[0]["id"]
+    _seed_influencers(client, owner, seeded)
     seeded.snapshot = snapshot(client, owner)
     return seeded
+
+
+def _seed_influencers(client: TestClient, owner: Account, seeded: SeededWorkspace) -> None:
+    """A saved influencer, an influencer campaign and a collaboration between them."""
+    h = owner.headers
+    notes = f"influencer-notes-{owner.workspace_id}"
+    person = _ok(
+        client.post(
+            "/api/influencers",
+            json={"platform": "x", "username": "seeded_creator", "notes": notes},
+            headers=h,
+        )
+    )
+    brief = f"influencer-brief-{owner.workspace_id}"
+    campaign = _ok(
+        client.post("/api/influencers/campaigns", json={"name": "Seeded", "brief": brief}, headers=h)
+    )
+    collab = _ok(
+        client.post(
+            f"/api/influencers/campaigns/{campaign['id']}/collaborations",
+            json={"influencerId": person["id"], "notes": f"collab-notes-{owner.workspace_id}"},
+            headers=h,
+        )
+    )
+    seeded.ids["influencers"] = person["id"]
+    # `/api/campaigns/{id}` (marketing campaigns) shares the segment name; whichever is seeded first
+    # keeps it, and the other route still gets a foreign id that must answer 404.
+    seeded.ids.setdefault("campaigns", campaign["id"])
+    seeded.ids["collaborations"] = collab["id"]
+    seeded.markers += [notes, brief, f"collab-notes-{owner.workspace_id}"]

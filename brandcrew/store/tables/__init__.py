@@ -8,6 +8,7 @@ from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 from brandcrew.store.tables.community import Conversation, Message, SavedReply
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
+from brandcrew.store.tables.influencers import Collaboration, Influencer, InfluencerCampaign
 from brandcrew.store.tables.listening import (
     Alert,
     AlertChannel,
@@ -38,7 +39,10 @@ __all__ = (
     "BudgetLimit",
     "BudgetReservation",
     "Campaign",
+    "Collaboration",
     "Conversation",
+    "Influencer",
+    "InfluencerCampaign",
     "ListeningMatch",
     "ListeningQuery",
     "LlmCacheEntry",
