@@ -16,12 +16,19 @@ from tests.utils.tenancy_seed import SeededWorkspace, seed_workspace, snapshot
 # Routes that are not about a workspace's resources (no ids of anyone's to leak).
 _PUBLIC = {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"}
 _AUTH = re.compile(r"^/api/auth/")
+# Path ids that name something every workspace shares (an agent exposed as a model), not a resource.
+_GLOBAL = {"models": "strategy"}
 
 
 def _id_for(path: str, param: str, seeded: SeededWorkspace) -> str:
     """The first workspace's id for a path parameter, chosen by the resource the path names."""
     segments = [s for s in path.split("/") if s]
     index = segments.index("{" + param + "}")
+    if index > 0 and segments[index - 1] in _GLOBAL:
+        return _GLOBAL[segments[index - 1]]
+    nested = "/".join(segments[max(0, index - 2) : index])
+    if nested in seeded.ids:
+        return seeded.ids[nested]
     resource = segments[index - 1] if index > 0 else ""
     if resource not in seeded.ids:
         raise AssertionError(

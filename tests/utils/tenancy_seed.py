@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.utils.server import Account
+from tests.utils.tenancy_seed_inbox import seed_inbox_resources
 
 
 @dataclass
@@ -28,10 +29,29 @@ def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
     """What the owner sees of their own workspace (to prove nothing changed)."""
     h = owner.headers
     keys = _ok(client.get("/api/api-keys", headers=h))
+    posts = _ok(client.get("/api/posts", headers=h))["posts"]
     return {
         "members": sorted(m["email"] for m in _ok(client.get("/api/team/members", headers=h))),
         "keys": sorted((k["id"], k["revokedAt"] is None) for k in keys),
+        "posts": sorted((p["id"], p["status"], p["content"]["text"], p["updatedAt"]) for p in posts),
+        "campaigns": sorted(
+            (c["id"], c["status"], c["name"])
+            for c in _listed(client.get("/api/campaigns", headers=h), "campaigns")
+        ),
+        "accounts": sorted(a["id"] for a in _ok(client.get("/api/accounts", headers=h))["accounts"]),
+        "queries": sorted(
+            (q["id"], q["name"]) for q in _listed(client.get("/api/listening/queries", headers=h), "queries")
+        ),
+        "workflows": sorted(w["id"] for w in _listed(client.get("/api/workflows", headers=h), "workflows")),
+        "influencers": sorted(
+            (i["id"], i.get("notes")) for i in _listed(client.get("/api/influencers", headers=h), "items")
+        ),
     }
+
+
+def _listed(res: Any, key: str) -> list[dict[str, Any]]:
+    body = _ok(res)
+    return list(body[key] if isinstance(body, dict) else body)
 
 
 def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
@@ -41,9 +61,62 @@ def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
     seeded.markers += [owner.email, owner.workspace_id, owner.api_key]
     keys = _ok(client.get("/api/api-keys", headers=h))
     seeded.ids["api-keys"] = keys[0]["id"]
+    seed_inbox_resources(client, owner, seeded.ids, seeded.markers)
+    _seed_content(client, owner, seeded)
+    _seed_runs(client, owner, seeded)
     _seed_influencers(client, owner, seeded)
     seeded.snapshot = snapshot(client, owner)
     return seeded
+
+
+def _seed_content(client: TestClient, owner: Account, seeded: SeededWorkspace) -> None:
+    """An account, a marketing campaign and a post of it."""
+    h = owner.headers
+    account = _ok(client.get("/api/accounts", headers=h))["accounts"][0]
+    seeded.ids["accounts"] = account["id"]
+    name = f"campaign-{owner.workspace_id[:8]}"
+    campaign = _ok(client.post("/api/campaigns", json={"name": name, "description": "seeded"}, headers=h))
+    seeded.ids["campaigns"] = campaign.get("campaign", campaign)["id"]
+    text = f"post-text-{owner.workspace_id[:8]}"
+    post = _ok(
+        client.post(
+            "/api/posts",
+            json={
+                "content": {"text": text},
+                "platforms": [{"platform": account["platform"], "accountId": account["id"]}],
+                "campaign": seeded.ids["campaigns"],
+            },
+            headers=h,
+        )
+    )
+    seeded.ids["posts"] = post.get("post", post)["id"]
+    seeded.markers += [name, text]
+
+
+def _seed_runs(client: TestClient, owner: Account, seeded: SeededWorkspace) -> None:
+    """An assistant, a thread and a finished run on it (offline model), and its checkpoint."""
+    h = owner.headers
+    marker = f"thread-note-{owner.workspace_id[:8]}"
+    assistant = _ok(client.post("/assistants", json={"graph_id": "supervisor", "name": marker}, headers=h))
+    seeded.ids["assistants"] = assistant["assistant_id"]
+    thread = _ok(client.post("/threads", json={"metadata": {"note": marker}}, headers=h))
+    tid = thread["thread_id"]
+    run = _ok(
+        client.post(
+            f"/threads/{tid}/runs",
+            json={
+                "assistant_id": "supervisor",
+                "input": {"messages": [{"type": "human", "content": f"Show me the calendar {marker}"}]},
+            },
+            headers=h,
+        )
+    )
+    _ok(client.get(f"/threads/{tid}/runs/{run['run_id']}/join", headers=h))
+    state = _ok(client.get(f"/threads/{tid}/state", headers=h))
+    seeded.ids["threads"] = tid
+    seeded.ids["runs"] = run["run_id"]
+    seeded.ids["state"] = state["checkpoint"]["checkpoint_id"]
+    seeded.markers.append(marker)
 
 
 def _seed_influencers(client: TestClient, owner: Account, seeded: SeededWorkspace) -> None:
@@ -69,8 +142,6 @@ def _seed_influencers(client: TestClient, owner: Account, seeded: SeededWorkspac
         )
     )
     seeded.ids["influencers"] = person["id"]
-    # `/api/campaigns/{id}` (marketing campaigns) shares the segment name; whichever is seeded first
-    # keeps it, and the other route still gets a foreign id that must answer 404.
-    seeded.ids.setdefault("campaigns", campaign["id"])
+    seeded.ids["influencers/campaigns"] = campaign["id"]
     seeded.ids["collaborations"] = collab["id"]
     seeded.markers += [notes, brief, f"collab-notes-{owner.workspace_id}"]
