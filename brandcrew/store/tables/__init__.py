@@ -6,6 +6,13 @@ from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
 from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
+from brandcrew.store.tables.commerce import (
+    CommerceStore,
+    CommerceWebhookSecret,
+    ConversionEvent,
+    PostProduct,
+    Product,
+)
 from brandcrew.store.tables.community import Conversation, Message
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
 from brandcrew.store.tables.listening import (
@@ -36,7 +43,10 @@ __all__ = (
     "BudgetLimit",
     "BudgetReservation",
     "Campaign",
+    "CommerceStore",
+    "CommerceWebhookSecret",
     "Conversation",
+    "ConversionEvent",
     "ListeningMatch",
     "ListeningQuery",
     "LlmCacheEntry",
@@ -47,8 +57,10 @@ __all__ = (
     "MetricPoint",
     "OutboxEntry",
     "Post",
+    "PostProduct",
     "PostVariant",
     "PostVersion",
+    "Product",
     "SocialAccount",
     "User",
     "WorkflowDefinition",
