@@ -233,7 +233,7 @@ def parse_shopify_csv(
         option_names = [main.get(f"Option{i} Name", "") for i in (1, 2, 3)]
         variants: list[VariantRecord] = []
         images: list[tuple[int, str]] = []
-        bad_variant = False
+        bad: list[tuple[int, str]] = []
         for line, row in group:
             if row.get("Image Src"):
                 position = _int_or(row.get("Image Position", ""), 10_000 + len(images))
@@ -241,29 +241,15 @@ def parse_shopify_csv(
             if not (row.get("Variant SKU") or row.get("Variant Price") or row.get("Option1 Value")):
                 continue  # an image-only row
             try:
-                options = {
-                    (option_names[i - 1] or f"Option{i}"): row[f"Option{i} Value"]
-                    for i in (1, 2, 3)
-                    if row.get(f"Option{i} Value")
-                }
-                title = " / ".join(options.values())
-                variants.append(
-                    VariantRecord(
-                        sku=_clip(row.get("Variant SKU"), 255),
-                        title="" if title == "Default Title" else title,
-                        options={} if title == "Default Title" else options,
-                        price=parse_price(row.get("Variant Price")),
-                        compare_at_price=parse_price(row.get("Variant Compare At Price")),
-                        inventory_qty=_int(row.get("Variant Inventory Qty", ""), "Variant Inventory Qty"),
-                        image_url=row.get("Variant Image") or None,
-                    )
-                )
+                variants.append(_shopify_variant(row, option_names))
             except ValueError as exc:
-                bad_variant = True
-                report.skip(f"variant skipped: {exc}", line=line, external_id=handle)
-        if not variants and bad_variant:
-            report.skip("every variant of the product was invalid", line=first_line, external_id=handle)
+                bad.append((line, str(exc)))
+        if bad and not variants:
+            reasons = "; ".join(reason for _, reason in bad)
+            report.skip(f"no valid variant: {reasons}", line=first_line, external_id=handle)
             continue
+        for line, reason in bad:
+            report.skip(f"variant skipped: {reason}", line=line, external_id=handle)
         status_cell = main.get("Status", "").lower()
         published = main.get("Published", "").lower()
         status = (
@@ -289,6 +275,32 @@ def parse_shopify_csv(
         ).finish()
         out.append((first_line, record))
     return out
+
+
+def _shopify_variant(row: dict[str, str], option_names: list[str]) -> VariantRecord:
+    options = {
+        (option_names[i - 1] or f"Option{i}"): row[f"Option{i} Value"]
+        for i in (1, 2, 3)
+        if row.get(f"Option{i} Value")
+    }
+    title = " / ".join(options.values())
+    default = title == "Default Title"  # Shopify's name of the only variant of a product without options
+    return VariantRecord(
+        sku=_clip(row.get("Variant SKU"), 255),
+        title="" if default else title,
+        options={} if default else options,
+        price=_price(row.get("Variant Price"), "Variant Price"),
+        compare_at_price=_price(row.get("Variant Compare At Price"), "Variant Compare At Price"),
+        inventory_qty=_int(row.get("Variant Inventory Qty", ""), "Variant Inventory Qty"),
+        image_url=row.get("Variant Image") or None,
+    )
+
+
+def _price(value: str | None, what: str) -> Decimal | None:
+    try:
+        return parse_price(value)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a price") from None
 
 
 def _int_or(value: str, default: int) -> int:
@@ -324,8 +336,8 @@ def parse_woocommerce_csv(
         types = {t.lower() for t in _split(row.get("Type", ""))}
         identity = _woo_identity(row)
         try:
-            regular = parse_price(row.get("Regular price"))
-            sale = parse_price(row.get("Sale price"))
+            regular = _price(row.get("Regular price"), "Regular price")
+            sale = _price(row.get("Sale price"), "Sale price")
             stock = _int(row.get("Stock", ""), "Stock")
         except ValueError as exc:
             report.skip(str(exc), line=line, external_id=identity)
@@ -560,6 +572,8 @@ def import_csv(
     """Import a Shopify or WooCommerce product export (format detected from the header when not given)."""
     now = now or utcnow()
     currency = currency.upper()
+    if not (data.strip() if isinstance(data, str) else data.strip()):
+        raise ValidationFailed("the file is empty", details={"field": "file"})
     if not is_currency(currency):
         raise ValidationFailed(
             f"currency {currency!r} is not an ISO 4217 code", details={"field": "currency"}
