@@ -34,7 +34,9 @@ def _import(engine: Any, ws: str, data: bytes | str, **kw: Any) -> catalog.Impor
 
 def _products(engine: Any, ws: str) -> dict[str, Product]:
     with Session(engine) as session:
-        return {p.external_id: p for p in session.exec(select(Product).where(Product.workspace_id == ws)).all()}
+        return {
+            p.external_id: p for p in session.exec(select(Product).where(Product.workspace_id == ws)).all()
+        }
 
 
 def test_shopify_export_groups_rows_by_handle_into_products_with_variants_and_images(
@@ -63,7 +65,11 @@ def test_shopify_export_groups_rows_by_handle_into_products_with_variants_and_im
     assert "alert" not in beans.description and "<" not in beans.description
     assert "- Washed" in beans.description and "- Heirloom" in beans.description
     dripper = products["ceramic-pour-over"]
-    assert dripper.price == "1299.00" and dripper.variants[0]["options"] == {} and dripper.variants[0]["title"] == ""
+    assert (
+        dripper.price == "1299.00"
+        and dripper.variants[0]["options"] == {}
+        and dripper.variants[0]["title"] == ""
+    )
     assert products["holiday-blend"].status == "draft" and products["holiday-blend"].inventory_qty == 0
 
 
@@ -77,7 +83,9 @@ def test_shopify_bad_rows_are_reported_with_their_line_and_reason(sqlite_engine:
     }
 
 
-def test_woocommerce_export_attaches_variations_to_their_parent_by_id_or_sku(sqlite_engine: Any, ws: str) -> None:
+def test_woocommerce_export_attaches_variations_to_their_parent_by_id_or_sku(
+    sqlite_engine: Any, ws: str
+) -> None:
     report = _import(sqlite_engine, ws, WOO, currency="eur", store_url="https://tea.example.com")
     assert report.format == "woocommerce"
     assert (report.created, report.skipped) == (3, 3)
@@ -109,7 +117,9 @@ def test_reimport_updates_prices_and_stock_and_never_duplicates(sqlite_engine: A
     again = _import(sqlite_engine, ws, SHOPIFY)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert sorted(again.product_ids) == sorted(first.product_ids)
-    changed = SHOPIFY.decode().replace("NW-YIR-1K-WB,1000,shopify,12,deny,manual,48.00", "NW-YIR-1K-WB,1000,shopify,3,deny,manual,45.00")
+    changed = SHOPIFY.decode().replace(
+        "NW-YIR-1K-WB,1000,shopify,12,deny,manual,48.00", "NW-YIR-1K-WB,1000,shopify,3,deny,manual,45.00"
+    )
     third = _import(sqlite_engine, ws, changed)
     assert (third.created, third.updated, third.unchanged) == (0, 1, 2)
     beans = _products(sqlite_engine, ws)["ethiopia-yirgacheffe"]
@@ -120,7 +130,11 @@ def test_reimport_updates_prices_and_stock_and_never_duplicates(sqlite_engine: A
 def test_woocommerce_variations_alone_update_a_product_imported_earlier(sqlite_engine: Any, ws: str) -> None:
     _import(sqlite_engine, ws, WOO)
     header = WOO.decode().splitlines()[0]
-    restock = header + "\n" + "104,variation,TEA-CHAI-250,Masala Chai - 250g,1,0,visible,,,,,taxable,parent,1,40,,0,0,0.25,,,,0,,,21.00,,,,,,,TEA-CHAI,,,,,,2,Size,250g,,1\n"
+    restock = (
+        header
+        + "\n"
+        + "104,variation,TEA-CHAI-250,Masala Chai - 250g,1,0,visible,,,,,taxable,parent,1,40,,0,0,0.25,,,,0,,,21.00,,,,,,,TEA-CHAI,,,,,,2,Size,250g,,1\n"
+    )
     report = _import(sqlite_engine, ws, restock, format="woocommerce")
     assert (report.created, report.updated, report.skipped) == (0, 1, 0)
     chai = _products(sqlite_engine, ws)["102"]
@@ -143,8 +157,12 @@ def test_search_is_per_workspace_and_matches_title_sku_and_tags(sqlite_engine: A
     with Session(sqlite_engine) as session:
         rows, total = search_products(session, workspace_id=ws, query="yirga")
         assert [p.external_id for p in rows] == ["ethiopia-yirgacheffe"] and total == 1
-        assert [p.external_id for p in search_products(session, workspace_id=ws, query="NW-DRIP")[0]] == ["ceramic-pour-over"]
-        assert [p.external_id for p in search_products(session, workspace_id=ws, query="light roast")[0]] == ["ethiopia-yirgacheffe"]
+        assert [p.external_id for p in search_products(session, workspace_id=ws, query="NW-DRIP")[0]] == [
+            "ceramic-pour-over"
+        ]
+        assert [p.external_id for p in search_products(session, workspace_id=ws, query="light roast")[0]] == [
+            "ethiopia-yirgacheffe"
+        ]
         assert search_products(session, workspace_id=ws, query="chai") == ([], 0)
         assert search_products(session, workspace_id=ws, query="100%") == ([], 0)
         page, total = search_products(session, workspace_id=ws, offset=1, limit=1)
