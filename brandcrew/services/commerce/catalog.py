@@ -637,8 +637,8 @@ def _text_type() -> Any:
 
 
 def products_by_refs(session: Session, *, workspace_id: str, refs: Iterable[str]) -> dict[str, Product]:
-    """Products of the workspace named by any reference a store uses: our id, external id, SKU, or
-    Shopify's numeric product id; keyed by the reference."""
+    """Products of the workspace named by any reference a store uses (our id, external id, product or
+    variant SKU, variant id, Shopify's numeric product id), keyed by the reference."""
     wanted = {r for r in refs if r}
     if not wanted:
         return {}
@@ -658,11 +658,16 @@ def products_by_refs(session: Session, *, workspace_id: str, refs: Iterable[str]
             if ref in wanted:
                 found.setdefault(ref, product)
     missing = wanted - set(found)
-    if missing:  # Shopify webhooks name products by numeric id, kept in extra
-        for product in session.exec(
-            select(Product).where(Product.workspace_id == workspace_id, Product.source == "shopify")
-        ).all():
-            ref = str(product.extra.get("shopify_id", ""))
-            if ref in missing:
+    if missing:
+        # Orders name variants (variant SKU or id) and Shopify names products by numeric id; those
+        # live in the product's JSON, so look there for what the columns did not match.
+        for product in session.exec(select(Product).where(Product.workspace_id == workspace_id)).all():
+            refs_of = {str(product.extra.get("shopify_id", ""))}
+            for variant in product.variants:
+                refs_of |= {str(variant.get("sku") or ""), str(variant.get("external_id") or "")}
+            for ref in (refs_of & missing) - {""}:
                 found[ref] = product
+            missing -= set(found)
+            if not missing:
+                break
     return found

@@ -102,7 +102,7 @@ def shoppable_links(session: Session, *, post: Post) -> list[ShoppableLink]:
     """The tracked link of every tagged product (with a URL) for every platform of the post."""
     campaign = _campaign_of(session, post)
     links = []
-    platforms = list(dict.fromkeys(v.platform for v in publishing.variants_of(session, post.id)))
+    platforms = sorted({v.platform for v in publishing.variants_of(session, post.id)})
     for _, product in tagged_products(session, workspace_id=post.workspace_id, post_id=post.id):
         if not product.url:
             continue
