@@ -572,7 +572,7 @@ def import_csv(
     """Import a Shopify or WooCommerce product export (format detected from the header when not given)."""
     now = now or utcnow()
     currency = currency.upper()
-    if not (data.strip() if isinstance(data, str) else data.strip()):
+    if not data.strip():
         raise ValidationFailed("the file is empty", details={"field": "file"})
     if not is_currency(currency):
         raise ValidationFailed(
