@@ -1,5 +1,5 @@
 """Built-in tools, one module per domain; importing this package registers nothing by itself."""
 
-from brandcrew.tools.builtin import analytics, brand, content, crisis, inbox, listening, memory
+from brandcrew.tools.builtin import analytics, brand, commerce, content, crisis, inbox, listening, memory
 
-MODULES = (analytics, brand, content, crisis, inbox, listening, memory)
+MODULES = (analytics, brand, commerce, content, crisis, inbox, listening, memory)
