@@ -84,6 +84,8 @@ async def test_a_refused_token_is_a_clear_auth_error() -> None:
         ("woocommerce", "https://10.0.0.8/shop"),
         ("woocommerce", "https://localhost:8080"),
         ("woocommerce", "https://user:pw@tea.example.com"),
+        ("woocommerce", "https://0"),
+        ("woocommerce", "https://[::1"),
     ],
 )
 def test_store_urls_brandcrew_must_not_call_are_refused(platform: Any, url: str) -> None:
@@ -122,3 +124,16 @@ async def test_sync_stores_encrypted_credentials_and_resync_updates_without_dupl
     with Session(sqlite_engine) as session:
         products = session.exec(select(Product)).all()
         assert len(products) == 3 and {p.store_id for p in products} == {row.id}
+
+
+async def test_a_store_name_resolving_to_a_private_address_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    async def resolve(self: Any, host: str, *args: Any, **kw: Any) -> list[Any]:
+        return [(2, 1, 6, "", ("192.168.1.20", 443))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", resolve)
+    with pytest.raises(ValidationFailed, match="public address"):
+        await fetch_catalog(WOO)

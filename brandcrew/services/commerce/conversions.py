@@ -144,7 +144,10 @@ def verify_signature(
 def _utm(event: ConversionIn) -> dict[str, str]:
     found = {k: v for k in _UTM_KEYS if (v := getattr(event, k))}
     if event.landing_url:
-        query = dict(parse_qsl(urlsplit(event.landing_url).query))
+        try:
+            query = dict(parse_qsl(urlsplit(event.landing_url).query))
+        except ValueError:  # an unparseable landing URL carries no UTM
+            query = {}
         for key in _UTM_KEYS:
             if key not in found and query.get(key):
                 found[key] = query[key][:255]

@@ -61,6 +61,14 @@ def _without_utm(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
+def _is_link(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def shoppable_url(url: str, *, platform: str, post_id: str, campaign: Campaign | None) -> str:
     """`url` with the post's UTM parameters for `platform` (any UTM already on it replaced)."""
     base = campaign.utm_params if campaign is not None else {}
@@ -104,7 +112,7 @@ def shoppable_links(session: Session, *, post: Post) -> list[ShoppableLink]:
     links = []
     platforms = sorted({v.platform for v in publishing.variants_of(session, post.id)})
     for _, product in tagged_products(session, workspace_id=post.workspace_id, post_id=post.id):
-        if not product.url:
+        if not product.url or not _is_link(product.url):
             continue
         for platform in platforms:
             links.append(

@@ -15,8 +15,10 @@ Wire formats followed:
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -83,8 +85,12 @@ def normalize_store_url(platform: StorePlatform, raw: str) -> str:
         value = f"{value}.myshopify.com"  # the shop's name alone
     if "://" not in value:
         value = f"https://{value}"
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        port_number = parts.port
+    except ValueError:  # "[::1", "host:99999": not a URL at all
+        raise ValidationFailed("storeUrl is not a valid URL", details={"field": "storeUrl"}) from None
     if parts.scheme != "https" or not host or parts.username or parts.password:
         raise ValidationFailed("storeUrl must be an https:// URL of the store", details={"field": "storeUrl"})
     if platform == "shopify" and not _SHOP_HOST.match(host):
@@ -97,18 +103,22 @@ def normalize_store_url(platform: StorePlatform, raw: str) -> str:
     except ValueError:
         address = None
     if (
-        host == "localhost"
+        "." not in host
+        or host == "localhost"
         or host.endswith((".localhost", ".local", ".internal"))
         or (address is not None and not address.is_global)
     ):
         raise ValidationFailed("storeUrl must be a public address", details={"field": "storeUrl"})
-    port = f":{parts.port}" if parts.port and parts.port != 443 else ""
+    port = f":{port_number}" if port_number and port_number != 443 else ""
     path = parts.path.rstrip("/") if platform == "woocommerce" else ""
     return f"https://{host}{port}{path}"
 
 
 def _same_origin(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
+    try:
+        a, b = urlsplit(url), urlsplit(base)
+    except ValueError:
+        return False
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
@@ -323,10 +333,25 @@ Fetcher = Callable[[StoreCredentials, httpx.AsyncClient], Awaitable[list[Product
 FETCHERS: dict[str, Fetcher] = {"shopify": fetch_shopify, "woocommerce": fetch_woocommerce}
 
 
+async def _refuse_private_address(base: str) -> None:
+    """Refuse a store whose name resolves to a loopback or private address (a request forged to reach
+    brandcrew's own network). A name that does not resolve is left to fail in the request itself."""
+    host = urlsplit(base).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global:
+            raise ValidationFailed("storeUrl must be a public address", details={"field": "storeUrl"})
+
+
 async def fetch_catalog(
     creds: StoreCredentials, *, client: httpx.AsyncClient | None = None
 ) -> list[ProductRecord]:
     """Every product of the store, read through its API (no database work: call it outside a transaction)."""
+    await _refuse_private_address(normalize_store_url(creds.platform, creds.store_url))
     if client is not None:
         return await FETCHERS[creds.platform](creds, client)
     async with httpx.AsyncClient(timeout=_TIMEOUT, follow_redirects=False) as own:
