@@ -300,3 +300,10 @@ def test_money_is_exact_in_minor_units(shop: Shop) -> None:
     assert (row.revenue_minor, row.currency) == (30, "USD")
     yen, _ = shop.event(type="purchase", orderId="m2", revenue="1500", currency="JPY")
     assert yen.revenue_minor == 1500
+
+
+def test_event_times_are_stored_in_utc_and_absurd_dates_refused(shop: Shop) -> None:
+    row, _ = shop.event(type="click", occurredAt="2026-11-21T14:00:00+05:00", now=T0 + timedelta(days=2))
+    assert row.occurred_at.replace(tzinfo=UTC) == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    with pytest.raises(ValidationFailed, match="before 2000"):
+        shop.event(type="click", occurredAt="0001-01-01T00:00:00Z")

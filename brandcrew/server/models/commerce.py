@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from brandcrew.server.schemas import ApiModel
+from brandcrew.services.commerce.analytics import money_of
 from brandcrew.store.tables import ConversionEvent, Post, PostVariant, Product
 
 
@@ -260,12 +261,10 @@ class ConversionOut(ApiModel):
     @classmethod
     def of(cls, event: ConversionEvent) -> ConversionOut:
         """The wire shape of a stored event."""
-        from brandcrew.services.commerce._money import from_minor
-
         return cls.model_validate(
             {
                 **event.model_dump(exclude={"revenue_minor", "items", "workspace_id"}),
-                "revenue": from_minor(event.revenue_minor, event.currency),
+                "revenue": money_of(event.revenue_minor, event.currency),
             }
         )
 

@@ -118,6 +118,11 @@ class _Tally:
             self.platforms.add(event.platform)
 
 
+def money_of(minor: int, currency: str) -> float:
+    """An amount in minor units as the API's number in the currency's main unit."""
+    return round(from_minor(minor, currency), 6)
+
+
 def _product_shares(event: ConversionEvent) -> dict[str, int]:
     if event.type != "purchase":
         return dict.fromkeys(event.product_ids, 0)

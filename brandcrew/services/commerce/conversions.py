@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -57,6 +57,7 @@ DEFAULT_WINDOW = timedelta(days=7)
 SIGNATURE_HEADER = "X-Brandcrew-Hmac-Sha256"
 WORKSPACE_HEADER = "X-Brandcrew-Workspace"
 _CLOCK_SKEW = timedelta(minutes=5)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _PLATFORM_ALIASES = {"twitter": "x", "ig": "instagram", "fb": "facebook", "li": "linkedin", "yt": "youtube"}
 _UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
@@ -252,7 +253,9 @@ def record_event(
     """Store a conversion with its attribution; returns (event, created). A replayed order id or event
     id returns the stored event and changes nothing."""
     now = now or utcnow()
-    occurred = as_utc(event.occurred_at) or now
+    occurred = (as_utc(event.occurred_at) or now).astimezone(UTC)
+    if occurred < _EARLIEST:
+        raise ValidationFailed("occurredAt is before 2000", details={"field": "occurredAt"})
     if occurred > now + _CLOCK_SKEW:
         raise ValidationFailed("occurredAt is in the future", details={"field": "occurredAt"})
     if event.type == "purchase" and not event.order_id:
