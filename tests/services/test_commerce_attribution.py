@@ -29,6 +29,12 @@ from tests.utils.fakes import FakeConnector
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Any:
+    """Each test on SQLite and on the machine's PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
 class Shop:
     """A workspace with X, Threads and Instagram accounts, a campaign, a catalog and one post."""
 
@@ -96,8 +102,8 @@ class Shop:
 
 
 @pytest.fixture
-def shop(sqlite_engine: Any) -> Shop:
-    return Shop(sqlite_engine)
+def shop(engine: Any) -> Shop:
+    return Shop(engine)
 
 
 def test_tagging_builds_utm_links_per_platform_and_puts_them_where_each_platform_takes_them(
@@ -150,9 +156,9 @@ def test_retagging_replaces_the_link_instead_of_stacking_it(shop: Shop) -> None:
     assert {link.product_id for link in links} == {shop.products["ceramic-pour-over"]}
 
 
-def test_tagging_refuses_another_workspaces_post_or_product(shop: Shop, sqlite_engine: Any) -> None:
-    other = Shop(sqlite_engine, "southwind")
-    with Session(sqlite_engine) as session:
+def test_tagging_refuses_another_workspaces_post_or_product(shop: Shop, engine: Any) -> None:
+    other = Shop(engine, "southwind")
+    with Session(engine) as session:
         with pytest.raises(NotFound):
             tag_products(session, workspace_id=other.ws, post_id=shop.post, tags=[])
         with pytest.raises(NotFound):
@@ -259,8 +265,8 @@ def test_report_breaks_revenue_down_by_post_platform_campaign_and_product(shop: 
     assert shop.report(currency="JPY").metrics.revenue == 500.0
 
 
-def test_another_workspace_never_sees_or_claims_the_events(shop: Shop, sqlite_engine: Any) -> None:
-    other = Shop(sqlite_engine, "southwind")
+def test_another_workspace_never_sees_or_claims_the_events(shop: Shop, engine: Any) -> None:
+    other = Shop(engine, "southwind")
     # A foreign post id in utm_content is not a post of this workspace: no credit.
     row, _ = other.event(type="purchase", orderId="x1", revenue="9", utmContent=shop.post)
     assert row.post_id is None

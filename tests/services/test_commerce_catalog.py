@@ -20,9 +20,15 @@ SHOPIFY = (DATA / "shopify_products.csv").read_bytes()
 WOO = (DATA / "woocommerce_products.csv").read_bytes()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Any:
+    """Each test on SQLite and on the machine's PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
 @pytest.fixture
-def ws(sqlite_engine: Any) -> str:
-    return make_workspace(sqlite_engine, "northwind").id
+def ws(engine: Any) -> str:
+    return make_workspace(engine, "northwind").id
 
 
 def _import(engine: Any, ws: str, data: bytes | str, **kw: Any) -> catalog.ImportReport:
@@ -40,12 +46,12 @@ def _products(engine: Any, ws: str) -> dict[str, Product]:
 
 
 def test_shopify_export_groups_rows_by_handle_into_products_with_variants_and_images(
-    sqlite_engine: Any, ws: str
+    engine: Any, ws: str
 ) -> None:
-    report = _import(sqlite_engine, ws, SHOPIFY, store_url="https://northwind.coffee")
+    report = _import(engine, ws, SHOPIFY, store_url="https://northwind.coffee")
     assert report.format == "shopify"
     assert (report.created, report.updated, report.skipped) == (3, 0, 3)
-    products = _products(sqlite_engine, ws)
+    products = _products(engine, ws)
     assert set(products) == {"ethiopia-yirgacheffe", "ceramic-pour-over", "holiday-blend"}
     beans = products["ethiopia-yirgacheffe"]
     assert beans.title == "Ethiopia Yirgacheffe" and beans.vendor == "Northwind Coffee"
@@ -73,8 +79,8 @@ def test_shopify_export_groups_rows_by_handle_into_products_with_variants_and_im
     assert products["holiday-blend"].status == "draft" and products["holiday-blend"].inventory_qty == 0
 
 
-def test_shopify_bad_rows_are_reported_with_their_line_and_reason(sqlite_engine: Any, ws: str) -> None:
-    report = _import(sqlite_engine, ws, SHOPIFY)
+def test_shopify_bad_rows_are_reported_with_their_line_and_reason(engine: Any, ws: str) -> None:
+    report = _import(engine, ws, SHOPIFY)
     problems = {(p.line, p.external_id): p.reason for p in report.problems}
     assert problems == {
         (8, "broken-price"): "no valid variant: Variant Price 'twelve' is not a price",
@@ -83,13 +89,11 @@ def test_shopify_bad_rows_are_reported_with_their_line_and_reason(sqlite_engine:
     }
 
 
-def test_woocommerce_export_attaches_variations_to_their_parent_by_id_or_sku(
-    sqlite_engine: Any, ws: str
-) -> None:
-    report = _import(sqlite_engine, ws, WOO, currency="eur", store_url="https://tea.example.com")
+def test_woocommerce_export_attaches_variations_to_their_parent_by_id_or_sku(engine: Any, ws: str) -> None:
+    report = _import(engine, ws, WOO, currency="eur", store_url="https://tea.example.com")
     assert report.format == "woocommerce"
     assert (report.created, report.skipped) == (3, 3)
-    products = _products(sqlite_engine, ws)
+    products = _products(engine, ws)
     assert set(products) == {"101", "102", "105"}
     chai = products["102"]
     assert [(v["sku"], v["options"], v["price"], v["compare_at_price"]) for v in chai.variants] == [
@@ -112,49 +116,49 @@ def test_woocommerce_export_attaches_variations_to_their_parent_by_id_or_sku(
     ]
 
 
-def test_reimport_updates_prices_and_stock_and_never_duplicates(sqlite_engine: Any, ws: str) -> None:
-    first = _import(sqlite_engine, ws, SHOPIFY)
-    again = _import(sqlite_engine, ws, SHOPIFY)
+def test_reimport_updates_prices_and_stock_and_never_duplicates(engine: Any, ws: str) -> None:
+    first = _import(engine, ws, SHOPIFY)
+    again = _import(engine, ws, SHOPIFY)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert sorted(again.product_ids) == sorted(first.product_ids)
     changed = SHOPIFY.decode().replace(
         "NW-YIR-1K-WB,1000,shopify,12,deny,manual,48.00", "NW-YIR-1K-WB,1000,shopify,3,deny,manual,45.00"
     )
-    third = _import(sqlite_engine, ws, changed)
+    third = _import(engine, ws, changed)
     assert (third.created, third.updated, third.unchanged) == (0, 1, 2)
-    beans = _products(sqlite_engine, ws)["ethiopia-yirgacheffe"]
+    beans = _products(engine, ws)["ethiopia-yirgacheffe"]
     assert beans.variants[1]["price"] == "45.00" and beans.inventory_qty == 51
-    assert len(_products(sqlite_engine, ws)) == 3
+    assert len(_products(engine, ws)) == 3
 
 
-def test_woocommerce_variations_alone_update_a_product_imported_earlier(sqlite_engine: Any, ws: str) -> None:
-    _import(sqlite_engine, ws, WOO)
+def test_woocommerce_variations_alone_update_a_product_imported_earlier(engine: Any, ws: str) -> None:
+    _import(engine, ws, WOO)
     header = WOO.decode().splitlines()[0]
     restock = (
         header
         + "\n"
         + "104,variation,TEA-CHAI-250,Masala Chai - 250g,1,0,visible,,,,,taxable,parent,1,40,,0,0,0.25,,,,0,,,21.00,,,,,,,TEA-CHAI,,,,,,2,Size,250g,,1\n"
     )
-    report = _import(sqlite_engine, ws, restock, format="woocommerce")
+    report = _import(engine, ws, restock, format="woocommerce")
     assert (report.created, report.updated, report.skipped) == (0, 1, 0)
-    chai = _products(sqlite_engine, ws)["102"]
+    chai = _products(engine, ws)["102"]
     assert [v["inventory_qty"] for v in chai.variants] == [20, 40] and chai.inventory_qty == 60
     assert len(chai.variants) == 2
 
 
-def test_unknown_csv_and_empty_file_are_refused_clearly(sqlite_engine: Any, ws: str) -> None:
+def test_unknown_csv_and_empty_file_are_refused_clearly(engine: Any, ws: str) -> None:
     with pytest.raises(ValidationFailed, match="neither a Shopify nor a WooCommerce"):
-        _import(sqlite_engine, ws, b"name,price\nmug,3\n")
+        _import(engine, ws, b"name,price\nmug,3\n")
     with pytest.raises(ValidationFailed, match="empty"):
-        _import(sqlite_engine, ws, b"")
-    assert _products(sqlite_engine, ws) == {}
+        _import(engine, ws, b"")
+    assert _products(engine, ws) == {}
 
 
-def test_search_is_per_workspace_and_matches_title_sku_and_tags(sqlite_engine: Any, ws: str) -> None:
-    other = make_workspace(sqlite_engine, "southwind").id
-    _import(sqlite_engine, ws, SHOPIFY)
-    _import(sqlite_engine, other, WOO)
-    with Session(sqlite_engine) as session:
+def test_search_is_per_workspace_and_matches_title_sku_and_tags(engine: Any, ws: str) -> None:
+    other = make_workspace(engine, "southwind").id
+    _import(engine, ws, SHOPIFY)
+    _import(engine, other, WOO)
+    with Session(engine) as session:
         rows, total = search_products(session, workspace_id=ws, query="yirga")
         assert [p.external_id for p in rows] == ["ethiopia-yirgacheffe"] and total == 1
         assert [p.external_id for p in search_products(session, workspace_id=ws, query="NW-DRIP")[0]] == [
