@@ -74,6 +74,8 @@ def test_csv_import_then_search_and_read_products(client: TestClient, owner: Acc
     beans = page["products"][0]
     assert beans["title"] == "Ethiopia Yirgacheffe" and beans["price"] == 14.5 and beans["inventoryQty"] == 60
     assert beans["inStock"] is True and len(beans["variants"]) == 3 and beans["variants"][1]["price"] == 48.0
+    sold_out = client.get("/api/commerce/products", params={"inStock": "false"}, headers=owner.headers).json()
+    assert [p["title"] for p in sold_out["products"]] == ["Holiday Blend"]
     one = client.get(f"/api/commerce/products/{beans['id']}", headers=owner.headers)
     assert (
         one.status_code == 200

@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from sqlmodel import Session
 
-from brandcrew.server.deps import Principal, PrincipalDep, ServicesDep, SessionDep, authenticate, require
+from brandcrew.server.deps import (
+    Principal,
+    PrincipalDep,
+    ServicesDep,
+    SessionDep,
+    _enforce,
+    authenticate,
+    require,
+)
 from brandcrew.server.errors import ApiError
 from brandcrew.server.models.commerce import (
     AnalyticsOut,
@@ -37,6 +45,7 @@ from brandcrew.server.models.commerce import (
     WebhookSecretOut,
 )
 from brandcrew.server.permissions import Permission
+from brandcrew.server.ratelimit import RateLimiter
 from brandcrew.services import commerce, publishing
 from brandcrew.services.commerce import catalog, shoppable
 from brandcrew.services.commerce.stores import normalize_store_url
@@ -118,15 +127,18 @@ def list_products(
     session: SessionDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["active", "draft", "archived"] | None = None,
+    in_stock: Annotated[bool | None, Query(alias="inStock")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ProductList:
-    """Products of the catalog, searched by title, SKU, handle, vendor, type or tag."""
+    """Products of the catalog, searched by title, SKU, handle, vendor, type or tag; `inStock=false`
+    lists what sold out."""
     rows, total = catalog.search_products(
         session,
         workspace_id=principal.workspace_id,
         query=search,
         status=status,
+        in_stock=in_stock,
         offset=(page - 1) * limit,
         limit=limit,
     )
@@ -230,6 +242,10 @@ async def track_event(
                 "authenticate, or sign the event with the workspace's webhook secret",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        # Store webhooks carry no user: they are rate-limited per sending address instead.
+        limiter: RateLimiter = request.app.state.limiter
+        sender = request.client.host if request.client else "unknown"
+        _enforce(limiter.check(path=request.url.path, user_key=f"webhook:{sender}", workspace_id=None))
         raw = await request.body()
         if not commerce.verify_signature(
             session,

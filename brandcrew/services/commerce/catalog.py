@@ -611,14 +611,18 @@ def search_products(
     workspace_id: str,
     query: str | None = None,
     status: str | None = None,
+    in_stock: bool | None = None,
     offset: int = 0,
     limit: int = 20,
 ) -> tuple[list[Product], int]:
-    """Products whose title, SKU, handle, vendor, type or tags contain `query` (case-insensitive),
-    alphabetically, with the total count."""
+    """Products whose title, SKU, handle, vendor, type or tags contain `query` (case-insensitive), by
+    status and stock, alphabetically, with the total count."""
     stmt = select(Product).where(Product.workspace_id == workspace_id)
     if status:
         stmt = stmt.where(Product.status == status)
+    if in_stock is not None:  # products whose stock is not tracked match neither
+        qty = col(Product.inventory_qty)
+        stmt = stmt.where(qty > 0 if in_stock else qty <= 0)
     if query and query.strip():
         needle = "%" + _LIKE_SPECIAL.sub(r"\\\1", query.strip().lower()) + "%"
         fields = (Product.title, Product.sku, Product.handle, Product.vendor, Product.product_type)
