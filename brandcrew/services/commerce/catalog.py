@@ -16,400 +16,52 @@ aborts the import nor costs the good rows.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from brandcrew.services.commerce._csv import (
+    MAX_ROWS,
+    detect_format,
+    parse_shopify_csv,
+    parse_woocommerce_csv,
+    read_header,
+)
 from brandcrew.services.commerce._html import html_to_text
-from brandcrew.services.commerce._money import is_currency, parse_price, price_text
+from brandcrew.services.commerce._money import is_currency, price_text
+from brandcrew.services.commerce.records import (
+    CsvFormat,
+    ImportReport,
+    ProductRecord,
+    RowProblem,
+    Source,
+    VariantRecord,
+)
 from brandcrew.services.errors import NotFound, ValidationFailed
 from brandcrew.store.tables import Product, utcnow
 
-Source = Literal["shopify", "woocommerce"]
-CsvFormat = Literal["shopify", "woocommerce"]
-MAX_ROWS = 200_000
-"""A file with more rows than this is refused rather than half-imported."""
-
-_SHOPIFY_MARKERS = {"Handle", "Title", "Variant Price"}
-_WOO_MARKERS = {"ID", "Type", "Name", "Regular price"}
-
-
-class VariantRecord(BaseModel):
-    """One purchasable variant: size/colour options, price and stock."""
-
-    external_id: str | None = None
-    sku: str | None = None
-    title: str = ""
-    options: dict[str, str] = Field(default_factory=dict)
-    price: Decimal | None = None
-    compare_at_price: Decimal | None = None
-    inventory_qty: int | None = None
-    image_url: str | None = None
-
-    def stored(self) -> dict[str, Any]:
-        """The JSON kept on the product row."""
-        return {
-            "external_id": self.external_id,
-            "sku": self.sku,
-            "title": self.title,
-            "options": self.options,
-            "price": price_text(self.price),
-            "compare_at_price": price_text(self.compare_at_price),
-            "inventory_qty": self.inventory_qty,
-            "image_url": self.image_url,
-        }
-
-
-class ProductRecord(BaseModel):
-    """A product as a store describes it, before it is stored (the same shape from CSV and API)."""
-
-    source: Source
-    external_id: str
-    handle: str | None = None
-    sku: str | None = None
-    title: str
-    description_html: str = ""
-    vendor: str | None = None
-    product_type: str | None = None
-    category: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    status: Literal["active", "draft", "archived"] = "active"
-    price: Decimal | None = None
-    compare_at_price: Decimal | None = None
-    currency: str = "USD"
-    inventory_qty: int | None = None
-    url: str | None = None
-    images: list[str] = Field(default_factory=list)
-    variants: list[VariantRecord] = Field(default_factory=list)
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-    def finish(self) -> ProductRecord:
-        """Fill the product's price and stock from its variants when the store gave them per variant."""
-        priced = [v.price for v in self.variants if v.price is not None]
-        if priced:
-            self.price = min(priced)
-            cheapest = next(v for v in self.variants if v.price == self.price)
-            self.compare_at_price = cheapest.compare_at_price
-        tracked = [v.inventory_qty for v in self.variants if v.inventory_qty is not None]
-        if tracked:
-            self.inventory_qty = sum(tracked)
-        if not self.sku:
-            self.sku = next((v.sku for v in self.variants if v.sku), None)
-        return self
-
-
-class RowProblem(BaseModel):
-    """A row (or product) that was skipped, and why."""
-
-    line: int | None = None
-    """1-based line of the CSV file (the header is line 1); None for API records."""
-    external_id: str | None = None
-    reason: str
-
-
-class ImportReport(BaseModel):
-    """What an import or sync did."""
-
-    format: str
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    problems: list[RowProblem] = Field(default_factory=list)
-    product_ids: list[str] = Field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        """Products created or updated."""
-        return self.created + self.updated
-
-    def skip(self, reason: str, *, line: int | None = None, external_id: str | None = None) -> None:
-        """Record a skipped row or product."""
-        self.skipped += 1
-        if len(self.problems) < 1000:  # a hopeless file must not make the report itself huge
-            self.problems.append(RowProblem(line=line, external_id=external_id, reason=reason))
-
-
-# -- CSV --------------------------------------------------------------------------------------
-def _rows(data: bytes | str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise ValidationFailed("the file is empty", details={"field": "file"}) from None
-    except csv.Error as exc:
-        raise ValidationFailed(f"not a CSV file: {exc}", details={"field": "file"}) from None
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for values in reader:
-            if len(rows) >= MAX_ROWS:
-                raise ValidationFailed(f"the file has more than {MAX_ROWS} rows; split it")
-            if not any(v.strip() for v in values):
-                continue
-            rows.append(
-                (reader.line_num, {h: (v or "").strip() for h, v in zip(header, values, strict=False)})
-            )
-    except csv.Error as exc:
-        raise ValidationFailed(
-            f"the CSV breaks at line {reader.line_num}: {exc}", details={"field": "file"}
-        ) from None
-    return header, rows
-
-
-def _header(data: bytes | str) -> list[str]:
-    head = data[:65536]
-    text = head.decode("utf-8-sig", errors="replace") if isinstance(head, bytes) else head.lstrip("\ufeff")
-    try:
-        return [h.strip() for h in next(csv.reader(io.StringIO(text, newline="")), [])]
-    except csv.Error:
-        return []
-
-
-def detect_format(header: Iterable[str]) -> CsvFormat:
-    """Which store exported a CSV, from its header row."""
-    names = set(header)
-    if names >= _SHOPIFY_MARKERS:
-        return "shopify"
-    if names >= _WOO_MARKERS or names >= {"Type", "Name", "Parent"}:
-        return "woocommerce"
-    raise ValidationFailed(
-        "the CSV is neither a Shopify nor a WooCommerce product export",
-        details={
-            "field": "file",
-            "expected": {"shopify": sorted(_SHOPIFY_MARKERS), "woocommerce": sorted(_WOO_MARKERS)},
-        },
-    )
-
-
-def _split(value: str, sep: str = ",") -> list[str]:
-    return [part.strip() for part in value.split(sep) if part.strip()]
-
-
-def _int(value: str, what: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(Decimal(value))
-    except Exception:
-        raise ValueError(f"{what} {value!r} is not a number") from None
-
-
-def _clip(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
-
-
-def _join_url(base: str | None, path: str) -> str | None:
-    return f"{base.rstrip('/')}{path}" if base else None
-
-
-def parse_shopify_csv(
-    data: bytes | str, *, currency: str = "USD", store_url: str | None = None, report: ImportReport
-) -> list[tuple[int, ProductRecord]]:
-    """Products of a Shopify product export (rows grouped by Handle); bad rows land in `report`."""
-    _, rows = _rows(data)
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for line, row in rows:
-        handle = row.get("Handle", "")
-        if not handle:
-            report.skip("the row has no Handle", line=line)
-            continue
-        groups.setdefault(handle, []).append((line, row))
-    out = []
-    for handle, group in groups.items():
-        first_line = group[0][0]
-        main = next((row for _, row in group if row.get("Title")), None)
-        if main is None:
-            report.skip("no row of this product has a Title", line=first_line, external_id=handle)
-            continue
-        option_names = [main.get(f"Option{i} Name", "") for i in (1, 2, 3)]
-        variants: list[VariantRecord] = []
-        images: list[tuple[int, str]] = []
-        bad: list[tuple[int, str]] = []
-        for line, row in group:
-            if row.get("Image Src"):
-                position = _int_or(row.get("Image Position", ""), 10_000 + len(images))
-                images.append((position, row["Image Src"]))
-            if not (row.get("Variant SKU") or row.get("Variant Price") or row.get("Option1 Value")):
-                continue  # an image-only row
-            try:
-                variants.append(_shopify_variant(row, option_names))
-            except ValueError as exc:
-                bad.append((line, str(exc)))
-        if bad and not variants:
-            reasons = "; ".join(reason for _, reason in bad)
-            report.skip(f"no valid variant: {reasons}", line=first_line, external_id=handle)
-            continue
-        for line, reason in bad:
-            report.skip(f"variant skipped: {reason}", line=line, external_id=handle)
-        status_cell = main.get("Status", "").lower()
-        published = main.get("Published", "").lower()
-        status = (
-            status_cell
-            if status_cell in ("active", "draft", "archived")
-            else ("draft" if published == "false" else "active")
-        )
-        record = ProductRecord(
-            source="shopify",
-            external_id=handle[:255],
-            handle=handle[:255],
-            title=main["Title"][:500],
-            description_html=main.get("Body (HTML)", ""),
-            vendor=_clip(main.get("Vendor"), 255),
-            product_type=_clip(main.get("Type"), 255),
-            category=_clip(main.get("Product Category"), 500),
-            tags=_split(main.get("Tags", "")),
-            status=status,
-            currency=currency,
-            url=_join_url(store_url, f"/products/{handle}"),
-            images=[src for _, src in sorted(images, key=lambda item: item[0])],
-            variants=variants,
-        ).finish()
-        out.append((first_line, record))
-    return out
-
-
-def _shopify_variant(row: dict[str, str], option_names: list[str]) -> VariantRecord:
-    options = {
-        (option_names[i - 1] or f"Option{i}"): row[f"Option{i} Value"]
-        for i in (1, 2, 3)
-        if row.get(f"Option{i} Value")
-    }
-    title = " / ".join(options.values())
-    default = title == "Default Title"  # Shopify's name of the only variant of a product without options
-    return VariantRecord(
-        sku=_clip(row.get("Variant SKU"), 255),
-        title="" if default else title,
-        options={} if default else options,
-        price=_price(row.get("Variant Price"), "Variant Price"),
-        compare_at_price=_price(row.get("Variant Compare At Price"), "Variant Compare At Price"),
-        inventory_qty=_int(row.get("Variant Inventory Qty", ""), "Variant Inventory Qty"),
-        image_url=row.get("Variant Image") or None,
-    )
-
-
-def _price(value: str | None, what: str) -> Decimal | None:
-    try:
-        return parse_price(value)
-    except ValueError:
-        raise ValueError(f"{what} {value!r} is not a price") from None
-
-
-def _int_or(value: str, default: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return default
-
-
-def _woo_identity(row: dict[str, str]) -> str | None:
-    if row.get("ID"):
-        return row["ID"]
-    if row.get("SKU"):
-        return f"sku:{row['SKU']}"
-    return None
-
-
-def _woo_text(value: str) -> str:
-    # The exporter writes line breaks inside descriptions as a literal backslash-n.
-    return value.replace("\\n", "\n")
-
-
-def parse_woocommerce_csv(
-    data: bytes | str, *, currency: str = "USD", store_url: str | None = None, report: ImportReport
-) -> tuple[list[tuple[int, ProductRecord]], list[tuple[int, str, VariantRecord]]]:
-    """Products of a WooCommerce product export, with their variations attached; variations whose
-    parent is not in the file come back separately as (line, parent reference, variant)."""
-    _, rows = _rows(data)
-    products: dict[str, tuple[int, ProductRecord]] = {}
-    by_sku: dict[str, str] = {}
-    variations: list[tuple[int, str, VariantRecord]] = []
-    for line, row in rows:
-        types = {t.lower() for t in _split(row.get("Type", ""))}
-        identity = _woo_identity(row)
-        try:
-            regular = _price(row.get("Regular price"), "Regular price")
-            sale = _price(row.get("Sale price"), "Sale price")
-            stock = _int(row.get("Stock", ""), "Stock")
-        except ValueError as exc:
-            report.skip(str(exc), line=line, external_id=identity)
-            continue
-        price, compare = (sale, regular) if sale is not None else (regular, None)
-        if "variation" in types:
-            parent = row.get("Parent", "")
-            if not parent:
-                report.skip("a variation without a Parent", line=line, external_id=identity)
-                continue
-            options = {
-                row[f"Attribute {i} name"]: row.get(f"Attribute {i} value(s)", "")
-                for i in range(1, 10)
-                if row.get(f"Attribute {i} name")
-            }
-            variant = VariantRecord(
-                external_id=row.get("ID") or None,
-                sku=_clip(row.get("SKU"), 255),
-                title=" / ".join(v for v in options.values() if v) or row.get("Name", ""),
-                options=options,
-                price=price,
-                compare_at_price=compare,
-                inventory_qty=stock,
-                image_url=next(iter(_split(row.get("Images", ""))), None),
-            )
-            variations.append((line, parent, variant))
-            continue
-        if identity is None:
-            report.skip("the row has neither an ID nor a SKU", line=line)
-            continue
-        if not row.get("Name"):
-            report.skip("the row has no Name", line=line, external_id=identity)
-            continue
-        if identity in products:
-            report.skip(f"duplicate product {identity} in the file", line=line, external_id=identity)
-            continue
-        published = row.get("Published", "1")
-        categories = _split(row.get("Categories", ""))
-        description = row.get("Description") or row.get("Short description", "")
-        record = ProductRecord(
-            source="woocommerce",
-            external_id=identity[:255],
-            sku=_clip(row.get("SKU"), 255),
-            title=row["Name"][:500],
-            description_html=_woo_text(description),
-            product_type=next(iter(sorted(types & {"simple", "variable", "grouped", "external"})), None),
-            category=categories[0][:500] if categories else None,
-            tags=_split(row.get("Tags", "")),
-            status="active" if published == "1" else "draft",
-            price=price,
-            compare_at_price=compare,
-            currency=currency,
-            inventory_qty=stock,
-            url=(row.get("External URL") or None)
-            if "external" in types
-            else _join_url(store_url, f"/?p={row['ID']}")
-            if row.get("ID")
-            else None,
-            images=_split(row.get("Images", "")),
-            extra={"categories": categories} if len(categories) > 1 else {},
-        )
-        products[identity] = (line, record)
-        if record.sku:
-            by_sku[record.sku] = identity
-    orphans = []
-    for line, parent, variant in variations:
-        key = parent.removeprefix("id:") if parent.startswith("id:") else by_sku.get(parent, f"sku:{parent}")
-        if key in products:
-            products[key][1].variants.append(variant)
-        else:
-            orphans.append((line, parent, variant))
-    return [(line, record.finish()) for line, record in products.values()], orphans
+__all__ = (
+    "MAX_ROWS",
+    "CsvFormat",
+    "ImportReport",
+    "ProductRecord",
+    "RowProblem",
+    "Source",
+    "VariantRecord",
+    "detect_format",
+    "get_product",
+    "import_csv",
+    "parse_shopify_csv",
+    "parse_woocommerce_csv",
+    "products_by_refs",
+    "search_products",
+    "upsert_products",
+)
 
 
 # -- upsert --------------------------------------------------------------------------------------
@@ -578,7 +230,7 @@ def import_csv(
         raise ValidationFailed(
             f"currency {currency!r} is not an ISO 4217 code", details={"field": "currency"}
         )
-    chosen = format or detect_format(_header(data))
+    chosen = format or detect_format(read_header(data))
     report = ImportReport(format=chosen)
     if chosen == "shopify":
         records: list[tuple[int, ProductRecord]] = parse_shopify_csv(
