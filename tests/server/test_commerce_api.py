@@ -247,6 +247,15 @@ async def test_an_attributed_sale_from_a_tagged_post(
         assert published["threads"]["link"] == threads_link
         assert published["x"]["text"].endswith(links["x"]["url"])
 
+    # Tags on a published post still track (links answered), but the post itself is not touched.
+    late_tag = client.post(
+        f"/api/commerce/posts/{post_id}/tag", json={"products": [{"productId": beans}]}, headers=owner.headers
+    ).json()
+    assert (
+        late_tag["post"]["status"] == "published" and late_tag["post"]["version"] == body["post"]["version"]
+    )
+    assert [link["applied"] for link in late_tag["shoppableLinks"]] == [False, False]
+
     # A shopper clicks the Threads link, then buys; the store reports both.
     click = client.post(
         "/api/commerce/events",
