@@ -13,6 +13,7 @@ from brandcrew.server.routes import (
     audit,
     auth,
     campaigns,
+    commerce,
     costs,
     inbox,
     influencers,
@@ -43,6 +44,7 @@ api_router.include_router(inbox.router)
 api_router.include_router(approvals.router)
 api_router.include_router(approvals.workflows_router)
 api_router.include_router(influencers.router)
+api_router.include_router(commerce.router)
 # The runs API at the root paths langgraph-sdk calls.
 api_router.include_router(assistants.router)
 api_router.include_router(threads.router)

@@ -4,6 +4,8 @@ The seed lists post, analytics, team, settings and billing permissions; brandcre
 (campaigns, listening, inbox, approvals, runs, audit, costs) follow the same pattern and the same
 spirit: viewers read, editors write drafts, managers decide and publish, admins configure, owners bill.
 AI spend is read with `analytics:view` (marketers watch it); changing budgets needs `billing:manage`.
+Commerce: viewers read the catalog and its revenue (`commerce:view`); managers connect stores, import
+catalogs and send conversion events (`commerce:manage`); tagging products on a post is a post edit.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Permission(StrEnum):
     APIKEY_MANAGE = "apikey:manage"
     INFLUENCER_VIEW = "influencer:view"
     INFLUENCER_MANAGE = "influencer:manage"
+    COMMERCE_VIEW = "commerce:view"
+    COMMERCE_MANAGE = "commerce:manage"
 
 
 P = Permission
@@ -57,6 +61,7 @@ _VIEWER = {
     P.APPROVAL_VIEW,
     P.RUNS_READ,
     P.INFLUENCER_VIEW,
+    P.COMMERCE_VIEW,
 }
 _EDITOR = _VIEWER | {P.POST_CREATE, P.POST_UPDATE, P.AI_USE, P.INBOX_REPLY, P.RUNS_CREATE}
 _MANAGER = _EDITOR | {
@@ -68,6 +73,7 @@ _MANAGER = _EDITOR | {
     P.APPROVAL_DECIDE,
     P.AI_TRAIN,
     P.INFLUENCER_MANAGE,
+    P.COMMERCE_MANAGE,
 }
 _ADMIN = _MANAGER | {
     P.POST_DELETE,

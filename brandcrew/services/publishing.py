@@ -215,6 +215,9 @@ def update_post(
         _check_targets(session, workspace_id, targets)
         for variant in variants:
             session.delete(variant)
+        # The unit of work inserts before it deletes: without this flush, re-targeting the same
+        # account trips the (post, platform, account) unique constraint.
+        session.flush()
         variants = [
             PostVariant(
                 workspace_id=workspace_id,

@@ -30,6 +30,7 @@ def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
     h = owner.headers
     keys = _ok(client.get("/api/api-keys", headers=h))
     posts = _ok(client.get("/api/posts", headers=h))["posts"]
+    products = _ok(client.get("/api/commerce/products", params={"limit": 100}, headers=h))["products"]
     return {
         "members": sorted(m["email"] for m in _ok(client.get("/api/team/members", headers=h))),
         "keys": sorted((k["id"], k["revokedAt"] is None) for k in keys),
@@ -43,6 +44,7 @@ def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
             (q["id"], q["name"]) for q in _listed(client.get("/api/listening/queries", headers=h), "queries")
         ),
         "workflows": sorted(w["id"] for w in _listed(client.get("/api/workflows", headers=h), "workflows")),
+        "products": sorted((p["id"], p["price"], p["inventoryQty"], p["updatedAt"]) for p in products),
         "influencers": sorted(
             (i["id"], i.get("notes")) for i in _listed(client.get("/api/influencers", headers=h), "items")
         ),
@@ -52,6 +54,61 @@ def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
 def _listed(res: Any, key: str) -> list[dict[str, Any]]:
     body = _ok(res)
     return list(body[key] if isinstance(body, dict) else body)
+
+
+def _seed_commerce(client: TestClient, owner: Account, seeded: SeededWorkspace) -> None:
+    """A product (CSV import), a post with it tagged, and a purchase credited to the post."""
+    from sqlmodel import Session
+
+    from brandcrew.connectors.base import TokenSet
+    from brandcrew.services import publishing
+    from brandcrew.services.publishing import PostContent, PostTarget
+    from tests.utils.commerce import SHOPIFY_CSV
+
+    h = owner.headers
+    files = {"file": ("products.csv", SHOPIFY_CSV.read_bytes(), "text/csv")}
+    _ok(
+        client.post(
+            "/api/commerce/products/import",
+            files=files,
+            data={"storeUrl": "https://northwind.coffee"},
+            headers=h,
+        )
+    )
+    product = _ok(client.get("/api/commerce/products", params={"search": "yirgacheffe"}, headers=h))[
+        "products"
+    ][0]
+    seeded.ids["products"] = product["id"]
+    seeded.markers += ["Ethiopia Yirgacheffe", "NW-YIR-250-WB"]
+    if "posts" not in seeded.ids:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        with Session(services.engine, expire_on_commit=False) as session:
+            account = services.accounts.connect(
+                session,
+                workspace_id=owner.workspace_id,
+                platform="threads",
+                platform_account_id="tenancy-threads",
+                username="tenancy_threads",
+                tokens=TokenSet(access_token="t"),
+            )
+            post = publishing.create_post(
+                session,
+                workspace_id=owner.workspace_id,
+                content=PostContent(text="Tenancy seed post"),
+                targets=[PostTarget(platform="threads", account_id=account.id)],
+            )
+            session.commit()
+        seeded.ids["posts"] = post.id
+    tag = {"products": [{"productId": product["id"], "position": {"x": 0.5, "y": 0.5}}]}
+    _ok(client.post(f"/api/commerce/posts/{seeded.ids['posts']}/tag", json=tag, headers=h))
+    event = {
+        "type": "purchase",
+        "orderId": "TENANCY-ORDER-1",
+        "revenue": 12.5,
+        "utmContent": seeded.ids["posts"],
+    }
+    _ok(client.post("/api/commerce/events", json=event, headers=h))
+    seeded.markers.append("TENANCY-ORDER-1")
 
 
 def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
@@ -65,6 +122,7 @@ def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
     _seed_content(client, owner, seeded)
     _seed_runs(client, owner, seeded)
     _seed_influencers(client, owner, seeded)
+    _seed_commerce(client, owner, seeded)
     seeded.snapshot = snapshot(client, owner)
     return seeded
 

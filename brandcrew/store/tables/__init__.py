@@ -6,6 +6,13 @@ from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
 from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
+from brandcrew.store.tables.commerce import (
+    CommerceStore,
+    CommerceWebhookSecret,
+    ConversionEvent,
+    PostProduct,
+    Product,
+)
 from brandcrew.store.tables.community import Conversation, Message, SavedReply
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
 from brandcrew.store.tables.influencers import Collaboration, Influencer, InfluencerCampaign
@@ -40,7 +47,10 @@ __all__ = (
     "BudgetReservation",
     "Campaign",
     "Collaboration",
+    "CommerceStore",
+    "CommerceWebhookSecret",
     "Conversation",
+    "ConversionEvent",
     "Influencer",
     "InfluencerCampaign",
     "ListeningMatch",
@@ -53,8 +63,10 @@ __all__ = (
     "MetricPoint",
     "OutboxEntry",
     "Post",
+    "PostProduct",
     "PostVariant",
     "PostVersion",
+    "Product",
     "Run",
     "RunAssistant",
     "RunEvent",
