@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,8 +32,11 @@ def _redis_client(settings: Settings) -> Any:
     return redis.Redis.from_url(settings.redis_url)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """The brandcrew server on the given (or process) settings."""
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, warm: bool = False
+) -> FastAPI:
+    """The brandcrew server on the given (or process) settings; `warm` opens the graphs (and fits the
+    fast router) at start-up instead of on the first run, and /ready says "warming" until then."""
     settings = settings or get_settings()
     services = services or Services.from_settings(settings)
     redis_client = _redis_client(settings)
@@ -45,7 +49,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             settings, engine=services.engine, embedded=settings.runs_executor
         ) as runs:
             app.state.runs = runs
+            app.state.warming = (
+                asyncio.create_task(runs.graphs()) if warm and settings.runs_executor else None
+            )
             yield
+            if app.state.warming is not None and not app.state.warming.done():
+                app.state.warming.cancel()
         if redis_client is not None:
             redis_client.close()
 
@@ -67,6 +76,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.limiter = RateLimiter(store, RateLimitRules(scale=settings.rate_limit_scale))
     app.state.metrics = ServerMetrics(services.engine)
     app.state.api_key_cache = {}
+    app.state.warming = None
     install_error_handlers(app)
     app.include_router(api_router)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

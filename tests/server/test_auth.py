@@ -221,3 +221,20 @@ def test_tracing_is_off_without_an_endpoint(app: Any, monkeypatch: pytest.Monkey
 
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     assert configure_tracing(app) is False
+
+
+def test_a_warm_server_reports_its_graphs_ready_once_they_are_open() -> None:
+    import time
+
+    from brandcrew.server.app import create_app
+
+    app = create_app(warm=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 240
+        while not app.state.warming.done() and time.monotonic() < deadline:
+            res = client.get("/ready")
+            if res.status_code == 503:  # until the graphs are open
+                assert res.json()["error"]["details"]["graphs"] == "warming"
+            time.sleep(0.2)
+        ready = client.get("/ready")
+        assert ready.status_code == 200 and ready.json()["checks"]["graphs"] == "ok"

@@ -249,6 +249,7 @@ $("#logout").addEventListener("click", async () => {
   const refreshToken = auth.refreshToken;
   clearTokens();
   chat.reset();
+  runScopes = null;
   if (refreshToken) {
     fetch("/api/auth/logout", {
       method: "POST",
@@ -479,9 +480,25 @@ function scrollChat() {
   log.scrollTop = log.scrollHeight;
 }
 
+let runScopes = null;
+
+/** The tool scopes a chat run asks for: what the signed-in role may grant, so a marketer who may
+ * publish or reply can have the team schedule or answer, always behind an approval in the chat. */
+async function chatScopes() {
+  if (!runScopes) {
+    const perms = new Set((await api("/api/auth/me"))?.permissions ?? []);
+    runScopes = ["read"];
+    if (perms.has("post:create")) runScopes.push("write");
+    if (perms.has("post:publish")) runScopes.push("publish");
+    if (perms.has("inbox:reply")) runScopes.push("reply");
+  }
+  return runScopes;
+}
+
 /** Stream one run (a new message or a resume) into `turn`; returns the interrupts it paused on. */
 async function streamRun(turn, body) {
   const threadId = await chat.ensureThread();
+  const scopes = await chatScopes();
   const res = await apiFetch(`/threads/${encodeURIComponent(threadId)}/runs/stream`, {
     method: "POST",
     headers: { Accept: "text/event-stream" },
@@ -489,6 +506,7 @@ async function streamRun(turn, body) {
       assistant_id: "supervisor",
       stream_mode: ["messages-tuple", "values", "updates"],
       stream_subgraphs: true,
+      config: { configurable: { allowed_scopes: scopes } },
       ...body,
     },
   });
