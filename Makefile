@@ -4,11 +4,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 comma := ,
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= postgres,redis,pinecone,ml,mcp,crewai,dev
+EXTRAS ?= postgres,redis,pinecone,ml,mcp,crewai,otel,dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)-$(subst $(comma),_,$(EXTRAS))
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: venv demo test lint typecheck pytest bench clean
+.PHONY: venv demo test lint typecheck browser pytest bench clean
 
 venv: $(STAMP)
 
@@ -30,7 +30,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy brandcrew
 
-pytest: venv
+# Debian's Chromium for the web page's Playwright tests (never `playwright install`: it downloads).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+pytest: venv browser
 	$(BIN)/python -m pytest -q --cov=brandcrew --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 test: lint typecheck pytest

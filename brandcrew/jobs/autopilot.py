@@ -590,12 +590,18 @@ async def decide_approval(
     reason: str | None = None,
     user: str | None = None,
     settings: Settings | None = None,
+    workspace_id: str | None = None,
 ) -> dict[str, Any]:
-    """Record a person's decision on an autopilot item; when a cycle has none pending, resume it."""
+    """Record a person's decision on an autopilot item; when a cycle has none pending, resume it.
+
+    With `workspace_id`, an item of another workspace is not found (the server passes the caller's).
+    """
     from langgraph.types import Command
 
     from brandcrew.errors import UserError
+    from brandcrew.services import audit
     from brandcrew.services.accounts import default_accounts_service
+    from brandcrew.services.errors import Conflict, NotFound
     from brandcrew.store.crypto import load_cipher
     from brandcrew.store.engine import get_engine
     from brandcrew.store.tables import Approval
@@ -608,10 +614,14 @@ async def decide_approval(
     engine = get_engine(settings)
     with session_scope(engine) as session:
         approval = session.get(Approval, approval_id)
-        if approval is None or not (approval.thread_id or "").startswith("autopilot:"):
-            raise UserError(f"no autopilot approval {approval_id!r} (see `brandcrew autopilot approve list`)")
+        if (
+            approval is None
+            or not (approval.thread_id or "").startswith("autopilot:")
+            or (workspace_id is not None and approval.workspace_id != workspace_id)
+        ):
+            raise NotFound(f"no autopilot approval {approval_id!r} (see `brandcrew autopilot approve list`)")
         if approval.status != "pending":
-            raise UserError(f"approval {approval_id} was already decided ({approval.status})")
+            raise Conflict(f"approval {approval_id} was already decided ({approval.status})")
         approval.status = "rejected" if action == "reject" else "approved"
         approval.decided_by, approval.decided_at = user or "cli", utcnow()
         approval.comments = [
@@ -621,11 +631,24 @@ async def decide_approval(
         if reason:
             approval.reason = f"{approval.reason or ''}; decision: {reason}".strip("; ")
         session.add(approval)
+        audit.record(
+            session,
+            workspace_id=approval.workspace_id,
+            user_id=user,
+            action=action if action != "edit" else "edit_approve",
+            resource="approval",
+            resource_id=approval.id,
+            changes={"resource": "post", "resource_id": approval.resource_id, "text": text, "reason": reason},
+        )
         thread = approval.thread_id or ""
         siblings = session.exec(select(Approval).where(Approval.thread_id == thread)).all()
         left = sum(a.status == "pending" for a in siblings)
+        # The decision is the last comment that carries an action (people may comment afterwards).
         decisions = [
-            {"post_id": a.resource_id, **(a.comments[-1] if a.comments else {"action": "approve"})}
+            {
+                "post_id": a.resource_id,
+                **next((c for c in reversed(a.comments) if c.get("action")), {"action": "approve"}),
+            }
             for a in siblings
             if a.status != "pending"
         ]

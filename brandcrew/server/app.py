@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from brandcrew.server.metrics import ServerMetrics
 from brandcrew.server.middleware import RequestContextMiddleware
 from brandcrew.server.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RedisRateLimitStore
 from brandcrew.server.tokens import TokenSigner, load_secret
+from brandcrew.server.tracing import configure_tracing
 from brandcrew.services.container import Services
 from brandcrew.settings import Settings, get_settings
 
@@ -30,8 +32,11 @@ def _redis_client(settings: Settings) -> Any:
     return redis.Redis.from_url(settings.redis_url)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """The brandcrew server on the given (or process) settings."""
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, warm: bool = False
+) -> FastAPI:
+    """The brandcrew server on the given (or process) settings; `warm` opens the graphs (and fits the
+    fast router) at start-up instead of on the first run, and /ready says "warming" until then."""
     settings = settings or get_settings()
     services = services or Services.from_settings(settings)
     redis_client = _redis_client(settings)
@@ -44,7 +49,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             settings, engine=services.engine, embedded=settings.runs_executor
         ) as runs:
             app.state.runs = runs
+            app.state.warming = (
+                asyncio.create_task(runs.graphs()) if warm and settings.runs_executor else None
+            )
             yield
+            if app.state.warming is not None and not app.state.warming.done():
+                app.state.warming.cancel()
         if redis_client is not None:
             redis_client.close()
 
@@ -66,7 +76,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.limiter = RateLimiter(store, RateLimitRules(scale=settings.rate_limit_scale))
     app.state.metrics = ServerMetrics(services.engine)
     app.state.api_key_cache = {}
+    app.state.warming = None
     install_error_handlers(app)
     app.include_router(api_router)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    configure_tracing(app)
     return app

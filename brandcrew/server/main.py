@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from brandcrew.server.app import create_app
 
-app = create_app()
+app = create_app(warm=True)

@@ -55,6 +55,9 @@ class RequestContextMiddleware:
                 break
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        tag_span = getattr(getattr(scope.get("app"), "state", None), "tag_span", None)
+        if tag_span is not None:
+            tag_span(request_id)
         started = time.perf_counter()
         status = 500
 

@@ -4,6 +4,8 @@ The seed lists post, analytics, team, settings and billing permissions; brandcre
 (campaigns, listening, inbox, approvals, runs, audit, costs) follow the same pattern and the same
 spirit: viewers read, editors write drafts, managers decide and publish, admins configure, owners bill.
 AI spend is read with `analytics:view` (marketers watch it); changing budgets needs `billing:manage`.
+Commerce: viewers read the catalog and its revenue (`commerce:view`); managers connect stores, import
+catalogs and send conversion events (`commerce:manage`); tagging products on a post is a post edit.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class Permission(StrEnum):
     RUNS_READ = "runs:read"
     RUNS_CREATE = "runs:create"
     APIKEY_MANAGE = "apikey:manage"
+    INFLUENCER_VIEW = "influencer:view"
+    INFLUENCER_MANAGE = "influencer:manage"
+    COMMERCE_VIEW = "commerce:view"
+    COMMERCE_MANAGE = "commerce:manage"
 
 
 P = Permission
@@ -54,6 +60,8 @@ _VIEWER = {
     P.INBOX_VIEW,
     P.APPROVAL_VIEW,
     P.RUNS_READ,
+    P.INFLUENCER_VIEW,
+    P.COMMERCE_VIEW,
 }
 _EDITOR = _VIEWER | {P.POST_CREATE, P.POST_UPDATE, P.AI_USE, P.INBOX_REPLY, P.RUNS_CREATE}
 _MANAGER = _EDITOR | {
@@ -64,6 +72,8 @@ _MANAGER = _EDITOR | {
     P.INBOX_ASSIGN,
     P.APPROVAL_DECIDE,
     P.AI_TRAIN,
+    P.INFLUENCER_MANAGE,
+    P.COMMERCE_MANAGE,
 }
 _ADMIN = _MANAGER | {
     P.POST_DELETE,

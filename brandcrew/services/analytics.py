@@ -328,3 +328,209 @@ def best_hours(
     for p in posts:
         by_hour[(p.published_at + timedelta(hours=utc_offset_hours)).hour].append(p.impressions)
     return sorted(((h, mean(v)) for h, v in by_hour.items()), key=lambda item: item[1], reverse=True)
+
+
+# -- dashboards ------------------------------------------------------------------------------------
+class MetricChange(BaseModel):
+    """A figure in a window, and how it moved against the comparison window."""
+
+    current: float
+    previous: float
+    change: float
+    change_percent: float | None
+    """None when the comparison window had nothing (a change from zero has no percentage)."""
+
+
+class SeriesPoint(BaseModel):
+    """One day of a chart."""
+
+    date: str
+    """YYYY-MM-DD (UTC)."""
+    value: float
+
+
+class PlatformSlice(BaseModel):
+    """One platform's share of a window."""
+
+    platform: str
+    posts: int
+    impressions: int
+    engagements: int
+    engagement_rate: float
+    followers: int | None
+
+
+class Overview(BaseModel):
+    """The analytics dashboard of a window: headline metrics, charts and the best posts."""
+
+    start: datetime
+    end: datetime
+    compare_start: datetime
+    compare_end: datetime
+    followers: MetricChange
+    engagement: MetricChange
+    reach: MetricChange
+    """Impressions of the window's posts (the platforms' reach where they report only impressions)."""
+    posts: MetricChange
+    engagement_series: list[SeriesPoint]
+    follower_series: list[SeriesPoint]
+    platform_breakdown: list[PlatformSlice]
+    top_posts: list[PostPerformance]
+
+
+def _change(current: float, previous: float) -> MetricChange:
+    delta = current - previous
+    percent = round(delta / previous * 100, 2) if previous else (0.0 if not current else None)
+    return MetricChange(current=current, previous=previous, change=delta, change_percent=percent)
+
+
+def _followers_at(
+    points: list[MetricPoint], at: datetime, accounts: set[str] | None = None
+) -> tuple[float, dict[str, float]]:
+    """Sum over accounts of each one's last follower count at or before `at`, and the per-account values."""
+    last: dict[str, tuple[datetime, float]] = {}
+    for p in points:
+        ts = as_utc(p.timestamp) or p.timestamp
+        if ts > at or (accounts is not None and p.account_id not in accounts):
+            continue
+        if p.account_id not in last or ts >= last[p.account_id][0]:
+            last[p.account_id] = (ts, p.value)
+    values = {a: v for a, (_, v) in last.items()}
+    return sum(values.values()), values
+
+
+def _days(start: datetime, end: datetime) -> list[str]:
+    day, out = start.date(), []
+    while day <= (end - timedelta(microseconds=1)).date():
+        out.append(day.isoformat())
+        day += timedelta(days=1)
+    return out
+
+
+def overview(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: datetime,
+    end: datetime,
+    account_ids: list[str] | None = None,
+    compare_start: datetime | None = None,
+    compare_end: datetime | None = None,
+    top: int = 5,
+) -> Overview:
+    """Followers, engagement, reach and posts of a window against a comparison window (by default the
+    window of the same length just before), daily charts, a per-platform breakdown and the top posts."""
+    start, end = as_utc(start) or start, as_utc(end) or end
+    compare_end = as_utc(compare_end) or start
+    compare_start = as_utc(compare_start) or compare_end - (end - start)
+    wanted = set(account_ids) if account_ids else None
+    own = session.exec(select(SocialAccount).where(SocialAccount.workspace_id == workspace_id)).all()
+    platform_of = {a.id: a.platform for a in own if wanted is None or a.id in wanted}
+    accounts = set(platform_of)
+
+    def window(lo: datetime, hi: datetime) -> list[PostPerformance]:
+        posts = post_performance(session, workspace_id=workspace_id, since=lo, until=hi)
+        return [p for p in posts if p.account_id in accounts]
+
+    now_posts, before_posts = window(start, end), window(compare_start, compare_end)
+    follower_points = list(
+        session.exec(
+            select(MetricPoint).where(
+                MetricPoint.workspace_id == workspace_id,
+                MetricPoint.metric_type == "followers",
+                col(MetricPoint.account_id).in_(accounts),
+            )
+        ).all()
+    )
+    followers_now, by_account = _followers_at(follower_points, end)
+    followers_before, _ = _followers_at(follower_points, compare_end)
+
+    engagement_by_day: dict[str, float] = defaultdict(float)
+    for p in now_posts:
+        engagement_by_day[p.published_at.date().isoformat()] += p.engagements
+    days = _days(start, end)
+    follower_series = []
+    for day in days:
+        day_end = datetime.fromisoformat(day).replace(tzinfo=start.tzinfo) + timedelta(days=1)
+        total, seen = _followers_at(follower_points, min(day_end, end))
+        if seen:
+            follower_series.append(SeriesPoint(date=day, value=total))
+
+    breakdown = []
+    for platform in sorted(set(platform_of.values())):
+        mine = [p for p in now_posts if p.platform == platform]
+        impressions = sum(p.impressions for p in mine)
+        engagements = sum(p.engagements for p in mine)
+        counts = [int(v) for a, v in by_account.items() if platform_of.get(a) == platform]
+        breakdown.append(
+            PlatformSlice(
+                platform=platform,
+                posts=len(mine),
+                impressions=impressions,
+                engagements=engagements,
+                engagement_rate=engagements / impressions if impressions else 0.0,
+                followers=sum(counts) if counts else None,
+            )
+        )
+    ranked = sorted(
+        (p for p in now_posts if p.impressions > 0), key=lambda p: p.engagement_rate, reverse=True
+    )
+    return Overview(
+        start=start,
+        end=end,
+        compare_start=compare_start,
+        compare_end=compare_end,
+        followers=_change(followers_now, followers_before),
+        engagement=_change(sum(p.engagements for p in now_posts), sum(p.engagements for p in before_posts)),
+        reach=_change(sum(p.impressions for p in now_posts), sum(p.impressions for p in before_posts)),
+        posts=_change(len(now_posts), len(before_posts)),
+        engagement_series=[SeriesPoint(date=d, value=engagement_by_day.get(d, 0.0)) for d in days],
+        follower_series=follower_series,
+        platform_breakdown=breakdown,
+        top_posts=ranked[:top],
+    )
+
+
+class PostAnalytics(BaseModel):
+    """One post's latest counters in total and per platform account, and how they grew."""
+
+    post_id: str
+    totals: dict[str, int]
+    """impressions, reach, engagement, likes, comments, shares, saves, clicks."""
+    platforms: list[PostPerformance]
+    timeline: list[dict[str, Any]]
+    """[{timestamp, impressions, engagement}] summed over the post's platforms at each collection."""
+
+
+def post_analytics(session: Session, *, workspace_id: str, post_id: str) -> PostAnalytics:
+    """The analytics of one of the workspace's posts (zeros before its first collection)."""
+    from brandcrew.services.publishing import get_post
+
+    post = get_post(session, workspace_id=workspace_id, post_id=post_id)
+    platforms = [p for p in post_performance(session, workspace_id=workspace_id) if p.post_id == post.id]
+    totals = {m: sum(int(getattr(p, m)) for p in platforms) for m in POST_METRICS}
+    totals["reach"] = totals["impressions"]
+    totals["engagement"] = sum(p.engagements for p in platforms)
+    points = session.exec(
+        select(MetricPoint)
+        .where(MetricPoint.workspace_id == workspace_id, MetricPoint.post_id == post.id)
+        .order_by(col(MetricPoint.timestamp))
+    ).all()
+    # Each collection writes every counter of every platform with the platform's timestamp; sum the
+    # latest value of each (platform post, counter) as of every collection time.
+    latest: dict[tuple[str, str], float] = {}
+    timeline: list[dict[str, Any]] = []
+    for ts, group in _grouped_by_time(points):
+        for p in group:
+            latest[(p.remote_id or "", p.metric_type)] = p.value
+        engagement = sum(v for (_, m), v in latest.items() if m in ("likes", "comments", "shares", "saves"))
+        impressions = sum(v for (_, m), v in latest.items() if m == "impressions")
+        timeline.append({"timestamp": ts, "impressions": int(impressions), "engagement": int(engagement)})
+    return PostAnalytics(post_id=post.id, totals=totals, platforms=platforms, timeline=timeline)
+
+
+def _grouped_by_time(points: Any) -> list[tuple[datetime, list[MetricPoint]]]:
+    groups: dict[datetime, list[MetricPoint]] = defaultdict(list)
+    for p in points:
+        groups[as_utc(p.timestamp) or p.timestamp].append(p)
+    return sorted(groups.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from brandcrew.store.tables import AuditLog
@@ -71,3 +72,22 @@ def list_logs(
         stmt = stmt.where(AuditLog.user_id == user_id)
     stmt = stmt.order_by(col(AuditLog.timestamp).desc()).offset(offset).limit(limit)
     return list(session.exec(stmt).all())
+
+
+def count_logs(
+    session: Session,
+    *,
+    workspace_id: str,
+    resource: str | None = None,
+    resource_id: str | None = None,
+    user_id: str | None = None,
+) -> int:
+    """How many audit rows `list_logs` would return with the same filters and no page."""
+    stmt = select(func.count()).select_from(AuditLog).where(AuditLog.workspace_id == workspace_id)
+    if resource is not None:
+        stmt = stmt.where(AuditLog.resource == resource)
+    if resource_id is not None:
+        stmt = stmt.where(AuditLog.resource_id == resource_id)
+    if user_id is not None:
+        stmt = stmt.where(AuditLog.user_id == user_id)
+    return int(session.exec(stmt).one())

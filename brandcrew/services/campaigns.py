@@ -178,7 +178,13 @@ def update_goal_progress(session: Session, *, campaign: Campaign, metric: str, c
 def campaign_posts(session: Session, *, workspace_id: str, campaign_id: str) -> list[Post]:
     """The posts of a campaign."""
     get_campaign(session, workspace_id=workspace_id, campaign_id=campaign_id)
-    return list(session.exec(select(Post).where(Post.campaign_id == campaign_id)).all())
+    return list(
+        session.exec(
+            select(Post)
+            .where(Post.workspace_id == workspace_id, Post.campaign_id == campaign_id)
+            .order_by(col(Post.created_at).desc())
+        ).all()
+    )
 
 
 def utm_link(url: str, campaign: Campaign, *, content: str | None = None) -> str:

@@ -44,3 +44,24 @@ class PublishingPaused(ServiceError):
 
     code = "PUBLISHING_FAILED"
     status_code = 409
+
+
+class PlatformFailed(ServiceError):
+    """A social platform refused or failed a call brandcrew made for the request (a reply, a fetch)."""
+
+    code = "PLATFORM_API_ERROR"
+    status_code = 502
+
+
+class PlatformRateLimited(ServiceError):
+    """A social platform's rate limit or daily quota refused the call; `details.resetAt` says when to retry."""
+
+    code = "RATE_LIMIT_EXCEEDED"
+    status_code = 429
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this (e.g. decide an approval step that names other approvers)."""
+
+    code = "FORBIDDEN"
+    status_code = 403

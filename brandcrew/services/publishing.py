@@ -23,6 +23,7 @@ from brandcrew.connectors.validation import Violation, validate
 from brandcrew.services import audit
 from brandcrew.services.errors import Conflict, NotFound, PublishingPaused, ValidationFailed
 from brandcrew.store.tables import (
+    Campaign,
     MediaAsset,
     OutboxEntry,
     Post,
@@ -145,6 +146,11 @@ def create_post(
 ) -> Post:
     """Create a post and its variants (version 1); `post_id` lets a re-run job name the same post."""
     _check_targets(session, workspace_id, targets)
+    if campaign_id is not None:
+        campaign = session.get(Campaign, campaign_id)
+        # Another workspace's campaign id must not attach a post to (and show it in) that campaign.
+        if campaign is None or campaign.workspace_id != workspace_id:
+            raise ValidationFailed(f"campaign {campaign_id} not found", details={"field": "campaign"})
     post = Post(
         workspace_id=workspace_id,
         author_id=author_id,
@@ -209,6 +215,9 @@ def update_post(
         _check_targets(session, workspace_id, targets)
         for variant in variants:
             session.delete(variant)
+        # The unit of work inserts before it deletes: without this flush, re-targeting the same
+        # account trips the (post, platform, account) unique constraint.
+        session.flush()
         variants = [
             PostVariant(
                 workspace_id=workspace_id,
@@ -264,29 +273,95 @@ def delete_post(session: Session, *, workspace_id: str, post_id: str, user_id: s
     )
 
 
+def _posts_query(
+    workspace_id: str,
+    *,
+    status: str | None,
+    campaign_id: str | None,
+    platform: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Any:
+    stmt = select(Post).where(Post.workspace_id == workspace_id)
+    if status is not None:
+        stmt = stmt.where(Post.status == status)
+    if campaign_id is not None:
+        stmt = stmt.where(Post.campaign_id == campaign_id)
+    if platform is not None:
+        on_platform = select(PostVariant.post_id).where(
+            PostVariant.workspace_id == workspace_id, PostVariant.platform == platform
+        )
+        stmt = stmt.where(col(Post.id).in_(on_platform))
+    if since is not None:
+        stmt = stmt.where(col(Post.scheduled_at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(Post.scheduled_at) < until)
+    return stmt
+
+
 def list_posts(
     session: Session,
     *,
     workspace_id: str,
     status: str | None = None,
     campaign_id: str | None = None,
+    platform: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Post]:
-    """Posts of a workspace, newest first, filtered by status, campaign or schedule window."""
-    stmt = select(Post).where(Post.workspace_id == workspace_id)
-    if status is not None:
-        stmt = stmt.where(Post.status == status)
-    if campaign_id is not None:
-        stmt = stmt.where(Post.campaign_id == campaign_id)
-    if since is not None:
-        stmt = stmt.where(col(Post.scheduled_at) >= since)
-    if until is not None:
-        stmt = stmt.where(col(Post.scheduled_at) < until)
-    stmt = stmt.order_by(col(Post.created_at).desc()).offset(offset).limit(limit)
+    """Posts of a workspace, newest first, filtered by status, campaign, platform or schedule window."""
+    stmt = _posts_query(
+        workspace_id, status=status, campaign_id=campaign_id, platform=platform, since=since, until=until
+    )
+    stmt = stmt.order_by(col(Post.created_at).desc(), col(Post.id)).offset(offset).limit(limit)
     return list(session.exec(stmt).all())
+
+
+def count_posts(
+    session: Session,
+    *,
+    workspace_id: str,
+    status: str | None = None,
+    campaign_id: str | None = None,
+    platform: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many posts `list_posts` would return with the same filters and no page."""
+    stmt = _posts_query(
+        workspace_id, status=status, campaign_id=campaign_id, platform=platform, since=since, until=until
+    )
+    return int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+
+
+def variants_by_post(session: Session, post_ids: list[str]) -> dict[str, list[PostVariant]]:
+    """The variants of many posts at once, by post id."""
+    out: dict[str, list[PostVariant]] = {pid: [] for pid in post_ids}
+    if post_ids:
+        for v in session.exec(select(PostVariant).where(col(PostVariant.post_id).in_(post_ids))).all():
+            out.setdefault(v.post_id, []).append(v)
+    return out
+
+
+def merged_content(post: Post, patch: dict[str, Any]) -> PostContent:
+    """The post's content with some fields replaced (a partial edit)."""
+    return PostContent.model_validate({**post.content, **patch})
+
+
+def outbox_of(session: Session, *, workspace_id: str, post_id: str) -> list[OutboxEntry]:
+    """The outbox rows of a post's current version (one per platform account)."""
+    post = get_post(session, workspace_id=workspace_id, post_id=post_id)
+    return list(
+        session.exec(
+            select(OutboxEntry).where(
+                OutboxEntry.workspace_id == workspace_id,
+                OutboxEntry.post_id == post.id,
+                OutboxEntry.content_version == post.version,
+            )
+        ).all()
+    )
 
 
 def _cancel_pending_outbox(session: Session, post_id: str) -> None:
@@ -344,9 +419,17 @@ def validate_post(session: Session, *, workspace_id: str, post_id: str) -> dict[
 def _insert_outbox(session: Session, values: dict[str, Any]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxEntry.__table__).values(**values)  # type: ignore[attr-defined]
-    # Re-scheduling the same version is a no-op: the key already names that publish.
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+    table: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).values(**values)
+    # The key already names that publish: re-scheduling the same version only moves a row that is
+    # still waiting (one already claimed, published or failed keeps its state).
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"due_at": stmt.excluded.due_at, "updated_at": stmt.excluded.updated_at},
+            where=table.c.status == "pending",
+        )
+    )
 
 
 def schedule_post(
@@ -459,9 +542,11 @@ def bulk(
     session: Session,
     *,
     workspace_id: str,
-    operation: Literal["schedule", "delete", "publish"],
+    operation: Literal["schedule", "delete", "publish", "update"],
     post_ids: list[str],
     at: datetime | None = None,
+    content_patch: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
     now: datetime | None = None,
     user_id: str | None = None,
 ) -> BulkResult:
@@ -474,6 +559,18 @@ def bulk(
                     delete_post(session, workspace_id=workspace_id, post_id=post_id, user_id=user_id)
                 elif operation == "publish":
                     publish_now(session, workspace_id=workspace_id, post_id=post_id, now=now, user_id=user_id)
+                elif operation == "update":
+                    if content_patch is None and tags is None:
+                        raise ValidationFailed("bulk update needs content or tags")
+                    post = get_post(session, workspace_id=workspace_id, post_id=post_id)
+                    update_post(
+                        session,
+                        workspace_id=workspace_id,
+                        post_id=post_id,
+                        content=None if content_patch is None else merged_content(post, content_patch),
+                        tags=tags,
+                        user_id=user_id,
+                    )
                 else:
                     if at is None:
                         raise ValidationFailed("bulk schedule needs `at`")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from brandcrew.connectors.base import TokenSet
@@ -12,6 +14,7 @@ from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.brand import BrandProfile
 from brandcrew.services.errors import NotFound
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import SocialAccount, Workspace, utcnow
 
 if TYPE_CHECKING:
@@ -124,3 +127,59 @@ def connect_sandbox_world(
     session.add(workspace)
     session.flush()
     return connected
+
+
+def connect_sandbox(
+    engine: Engine,
+    accounts: AccountsService,
+    *,
+    workspace_id: str,
+    platforms: Sequence[str] = ("x", "linkedin", "instagram"),
+    speed: float = 1.0,
+) -> list[SocialAccount]:
+    """Create (or reuse) the workspace's sandbox world and connect its accounts, so every flow works
+    without credentials; the world is seeded by the workspace id, so calling again changes nothing.
+
+    Runs its own transactions (the world is created in one, the accounts connected in another): pass
+    no session that already holds SQLite's write lock.
+    """
+    from brandcrew.connectors.sandbox import SandboxWorld
+
+    with Session(engine) as session:
+        brand = brand_of(session, workspace_id)
+    world = SandboxWorld.create(
+        engine, seed=workspace_id, brand=brand.model_dump(), platforms=tuple(platforms), speed=speed
+    )
+    with session_scope(engine) as session:
+        connected = connect_sandbox_world(session, accounts, workspace_id=workspace_id, world=world)
+        audit.record(
+            session,
+            workspace_id=workspace_id,
+            action="connect_sandbox",
+            resource="workspace",
+            resource_id=workspace_id,
+            changes={"world": world.id, "accounts": [a.id for a in connected]},
+        )
+    return connected
+
+
+def update_brand(
+    session: Session, *, workspace_id: str, profile: BrandProfile, user_id: str | None = None
+) -> Workspace:
+    """Replace the workspace's brand profile (its id always stays the workspace's)."""
+    workspace = get_workspace(session, workspace_id)
+    profile = profile.model_copy(update={"workspace_id": workspace_id})
+    before = dict(workspace.branding)
+    workspace.branding = profile.model_dump(mode="json")
+    workspace.updated_at = utcnow()
+    session.add(workspace)
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        action="update_brand",
+        resource="workspace",
+        resource_id=workspace_id,
+        changes={"from": before, "to": workspace.branding},
+    )
+    return workspace

@@ -199,3 +199,42 @@ def test_request_id_is_echoed_and_generated(client: TestClient) -> None:
     assert len(client.get("/health").headers["x-request-id"]) == 32
     res = client.get("/no/such/route")
     assert res.status_code == 404 and _error(res)["code"] == "NOT_FOUND"
+
+
+def test_traces_carry_the_request_id_when_tracing_is_configured(app: Any) -> None:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from brandcrew.server.tracing import configure_tracing
+
+    exporter = InMemorySpanExporter()
+    assert configure_tracing(app, exporter=exporter)
+    res = TestClient(app).get("/api/auth/me", headers={"X-Request-ID": "trace-me-1"})
+    assert res.status_code == 401
+    spans = [
+        s for s in exporter.get_finished_spans() if s.attributes.get("brandcrew.request_id") == "trace-me-1"
+    ]
+    assert spans and spans[0].attributes.get("http.route") == "/api/auth/me"
+
+
+def test_tracing_is_off_without_an_endpoint(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brandcrew.server.tracing import configure_tracing
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    assert configure_tracing(app) is False
+
+
+def test_a_warm_server_reports_its_graphs_ready_once_they_are_open() -> None:
+    import time
+
+    from brandcrew.server.app import create_app
+
+    app = create_app(warm=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 240
+        while not app.state.warming.done() and time.monotonic() < deadline:
+            res = client.get("/ready")
+            if res.status_code == 503:  # until the graphs are open
+                assert res.json()["error"]["details"]["graphs"] == "warming"
+            time.sleep(0.2)
+        ready = client.get("/ready")
+        assert ready.status_code == 200 and ready.json()["checks"]["graphs"] == "ok"

@@ -43,6 +43,14 @@ async def ready(request: Request) -> Any:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
+    warming = getattr(request.app.state, "warming", None)
+    if warming is not None:
+        if not warming.done():
+            checks["graphs"] = "warming"
+        elif warming.cancelled() or warming.exception() is not None:
+            checks["graphs"] = "error: could not open the graphs"
+        else:
+            checks["graphs"] = "ok"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ready", "checks": checks}
     body = error_body("SERVICE_UNAVAILABLE", "not ready", checks, request_id_of(request))

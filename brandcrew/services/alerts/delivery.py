@@ -64,8 +64,10 @@ def add_channel(
     min_severity: str = "low",
     kinds: Sequence[str] = (),
     user_id: str | None = None,
+    query_id: str | None = None,
 ) -> AlertChannel:
-    """Add a channel; its secret settings (signing key, Slack URL, SMTP password, auth token) are encrypted."""
+    """Add a channel (for one query's alerts when `query_id` is given); its secret settings (signing
+    key, Slack URL, SMTP password, auth token) are encrypted."""
     try:
         build_channel(kind, settings)
     except (ConfigError, ValueError) as exc:
@@ -81,6 +83,7 @@ def add_channel(
         config={k: v for k, v in settings.items() if k not in secret_keys},
         min_severity=min_severity,
         kinds=list(kinds),
+        query_id=query_id,
     )
     secrets = {k: v for k, v in settings.items() if k in secret_keys and v}
     if secrets:
@@ -94,7 +97,13 @@ def add_channel(
         action="create",
         resource="alert_channel",
         resource_id=channel.id,
-        changes={"name": name, "kind": kind, "config": channel.config, "secrets": sorted(secrets)},
+        changes={
+            "name": name,
+            "kind": kind,
+            "config": channel.config,
+            "secrets": sorted(secrets),
+            "query_id": query_id,
+        },
     )
     return channel
 

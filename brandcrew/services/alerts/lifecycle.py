@@ -140,6 +140,8 @@ def _queue_deliveries(session: Session, alert: Alert, *, now: datetime) -> None:
             continue
         if channel.kinds and alert.kind not in channel.kinds:
             continue
+        if channel.query_id is not None and channel.query_id != alert.query_id:
+            continue  # an alert rule's channel hears only its own query
         session.add(
             AlertDelivery(
                 workspace_id=alert.workspace_id,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from brandcrew.errors import UserError
 from brandcrew.services import audit
 from brandcrew.services.autopilot.spec import CampaignSpec
 from brandcrew.services.workspaces import slugify
-from brandcrew.store.tables import Approval, Campaign, Post, utcnow
+from brandcrew.store.tables import Approval, Campaign, LlmCall, Post, utcnow
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
 
 
@@ -172,3 +175,59 @@ def request_approval(
     session.add(approval)
     session.flush()
     return approval
+
+
+class RunSummary(BaseModel):
+    """An autopilot run as a list shows it: where it is, what it published, what it spent."""
+
+    campaign_id: str
+    name: str
+    status: str
+    paused_reason: str | None
+    next_cycle: int
+    cycles: int
+    simulated: bool
+    posts: int
+    posts_published: int
+    spend_usd: Decimal
+    budget_usd: str | None
+    started_at: datetime
+    updated_at: datetime
+
+
+def list_runs(session: Session, workspace_id: str) -> list[RunSummary]:
+    """The workspace's autopilot runs, newest first, with posts published and spend from the ledger."""
+    runs = session.exec(
+        select(AutopilotRun)
+        .where(AutopilotRun.workspace_id == workspace_id)
+        .order_by(col(AutopilotRun.started_at).desc())
+    ).all()
+    out = []
+    for run in runs:
+        posts = session.exec(
+            select(Post.status).where(Post.workspace_id == workspace_id, Post.campaign_id == run.campaign_id)
+        ).all()
+        nanos = session.exec(
+            select(func.coalesce(func.sum(LlmCall.cost_nanousd), 0)).where(
+                LlmCall.workspace_id == workspace_id, LlmCall.campaign_id == run.campaign_id
+            )
+        ).one()
+        campaign = session.get(Campaign, run.campaign_id)
+        out.append(
+            RunSummary(
+                campaign_id=run.campaign_id,
+                name=str(run.spec.get("name", run.campaign_id)),
+                status=run.status,
+                paused_reason=run.paused_reason,
+                next_cycle=run.next_cycle,
+                cycles=run.cycles,
+                simulated=run.simulated,
+                posts=len(posts),
+                posts_published=sum(1 for s in posts if s == "published"),
+                spend_usd=Decimal(int(nanos or 0)) / Decimal(10**9),
+                budget_usd=campaign.budget_usd if campaign is not None else None,
+                started_at=run.started_at,
+                updated_at=run.updated_at,
+            )
+        )
+    return out

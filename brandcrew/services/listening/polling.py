@@ -176,6 +176,7 @@ def query_filter(query: ListeningQuery) -> QueryFilter:
     """The matcher of a saved query (raises `QuerySyntaxError` when it does not parse)."""
     return QueryFilter(
         query=query.query,
+        keywords=query.keywords or (),
         platforms=query.platforms,
         languages=query.languages,
         excluded_terms=query.excluded_terms,
@@ -213,7 +214,14 @@ def search_string(query: ListeningQuery, *, max_length: int = 400) -> str | None
     None when the query has no positive terms or the search would be too long; the poll then reads
     the account's mentions and matches them locally.
     """
-    terms = _positive_terms(parse_query(query.query)) if query.query.strip() else None
+    nodes: list[QueryNode] = [parse_query(query.query)] if query.query.strip() else []
+    keywords = [k for k in (query.keywords or []) if k.strip()]
+    if keywords:
+        # Every match contains one of the keywords, so they narrow the search like an AND operand.
+        nodes.append(Or(tuple(parse_query(f'"{k}"' if " " in k and '"' not in k else k) for k in keywords)))
+    if not nodes:
+        return None
+    terms = _positive_terms(nodes[0] if len(nodes) == 1 else And(tuple(nodes)))
     if terms is None:
         return None
     unique = list(dict.fromkeys(t.casefold() for t in terms))

@@ -6,8 +6,16 @@ from brandcrew.store.tables.accounts import SocialAccount
 from brandcrew.store.tables.audit import AuditLog
 from brandcrew.store.tables.auth import ApiKey, AuthSession
 from brandcrew.store.tables.autopilot import AutopilotCycle, AutopilotRun
-from brandcrew.store.tables.community import Conversation, Message
+from brandcrew.store.tables.commerce import (
+    CommerceStore,
+    CommerceWebhookSecret,
+    ConversionEvent,
+    PostProduct,
+    Product,
+)
+from brandcrew.store.tables.community import Conversation, Message, SavedReply
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
+from brandcrew.store.tables.influencers import Collaboration, Influencer, InfluencerCampaign
 from brandcrew.store.tables.listening import (
     Alert,
     AlertChannel,
@@ -21,6 +29,7 @@ from brandcrew.store.tables.metrics import MetricPoint
 from brandcrew.store.tables.publishing import OutboxEntry
 from brandcrew.store.tables.runs import Run, RunAssistant, RunEvent, RunThread
 from brandcrew.store.tables.tenancy import User, Workspace
+from brandcrew.store.tables.untrusted import UntrustedSeen
 from brandcrew.store.tables.workflows import Approval, WorkflowDefinition
 
 __all__ = (
@@ -37,7 +46,13 @@ __all__ = (
     "BudgetLimit",
     "BudgetReservation",
     "Campaign",
+    "Collaboration",
+    "CommerceStore",
+    "CommerceWebhookSecret",
     "Conversation",
+    "ConversionEvent",
+    "Influencer",
+    "InfluencerCampaign",
     "ListeningMatch",
     "ListeningQuery",
     "LlmCacheEntry",
@@ -48,13 +63,17 @@ __all__ = (
     "MetricPoint",
     "OutboxEntry",
     "Post",
+    "PostProduct",
     "PostVariant",
     "PostVersion",
+    "Product",
     "Run",
     "RunAssistant",
     "RunEvent",
     "RunThread",
+    "SavedReply",
     "SocialAccount",
+    "UntrustedSeen",
     "User",
     "WorkflowDefinition",
     "Workspace",

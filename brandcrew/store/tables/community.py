@@ -1,4 +1,4 @@
-"""The unified inbox: conversations and their messages."""
+"""The unified inbox: conversations, their messages, and saved replies."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class Conversation(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=json_column())
     sla_deadline: datetime | None = Field(default=None, sa_column=ts_column())
     last_message_at: datetime | None = Field(default=None, sa_column=ts_column())
+    last_read_at: datetime | None = Field(default=None, sa_column=ts_column())
+    """When a person last opened or answered the conversation (inbound messages after it are unread)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 
@@ -65,3 +67,25 @@ class Message(SQLModel, table=True):
     sentiment: float | None = None
     ai_generated: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class SavedReply(SQLModel, table=True):
+    """A reply template of a workspace, with `{{variables}}` filled in when it is used."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (
+        Index("idx_saved_replies_workspace", "workspace_id"),
+        UniqueConstraint("workspace_id", "name"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", max_length=64, ondelete="CASCADE")
+    name: str = Field(max_length=255)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    category: str | None = Field(default=None, max_length=100)
+    variables: list[str] = Field(default_factory=list, sa_column=json_column())
+    """The `{{names}}` the content uses."""
+    created_by: str | None = Field(default=None, max_length=64)
+    usage_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

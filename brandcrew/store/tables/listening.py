@@ -21,6 +21,8 @@ class ListeningQuery(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=64, ondelete="CASCADE")
     name: str = Field(max_length=255)
     query: str = Field(sa_column=Column(Text, nullable=False))
+    keywords: list[str] = Field(default_factory=list, sa_column=json_column())
+    """At least one must appear besides the boolean query (multi-word keywords are phrases)."""
     platforms: list[str] = Field(default_factory=list, sa_column=json_column())
     languages: list[str] = Field(default_factory=list, sa_column=json_column())
     excluded_terms: list[str] = Field(default_factory=list, sa_column=json_column())
@@ -133,6 +135,8 @@ class AlertChannel(SQLModel, table=True):
     min_severity: str = Field(default="low", max_length=16)
     kinds: list[str] = Field(default_factory=list, sa_column=json_column())
     """Alert kinds this channel receives; empty means all."""
+    query_id: str | None = Field(default=None, max_length=64)
+    """Only alerts of this listening query (an alert rule's channel); None means every query."""
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 

@@ -19,10 +19,15 @@ class WorkflowDefinition(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=64, ondelete="CASCADE")
     name: str = Field(max_length=255)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resources: list[str] = Field(default_factory=list, sa_column=json_column())
+    """What the flow approves: post | reply | statement."""
     steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     """[{name, approvers: [user ids] | roles: [...], min_approvals}]"""
     is_active: bool = True
+    created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 
 
 class Approval(SQLModel, table=True):

@@ -1,5 +1,15 @@
 """Built-in tools, one module per domain; importing this package registers nothing by itself."""
 
-from brandcrew.tools.builtin import analytics, brand, content, crisis, inbox, listening, memory
+from brandcrew.tools.builtin import (
+    analytics,
+    brand,
+    commerce,
+    content,
+    crisis,
+    inbox,
+    influencers,
+    listening,
+    memory,
+)
 
-MODULES = (analytics, brand, content, crisis, inbox, listening, memory)
+MODULES = (analytics, brand, commerce, content, crisis, inbox, influencers, listening, memory)

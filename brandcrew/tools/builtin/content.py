@@ -8,6 +8,7 @@ from typing import Any
 from brandcrew.connectors.drafts import PostDraft
 from brandcrew.connectors.validation import fix, validate
 from brandcrew.services import publishing
+from brandcrew.services.errors import ServiceError
 from brandcrew.services.publishing import PostContent, PostTarget
 from brandcrew.store.tables import SocialAccount
 from brandcrew.tools.builtin._session import session_for
@@ -74,7 +75,22 @@ def create_post_draft(
         return {"post_id": post.id, "status": post.status, "platform": platform}
 
 
-@tool(scopes=["publish"], effect="write", needs_approval=True)
+def _post_texts(ctx: ToolContext, args: dict[str, Any]) -> list[str]:
+    """What scheduling a post puts into the world: its text and each platform's own text."""
+    with session_for(ctx) as session:
+        try:
+            post = publishing.get_post(
+                session, workspace_id=ctx.workspace_id, post_id=str(args.get("post_id"))
+            )
+        except ServiceError:
+            return []
+        texts = [str(post.content.get("text", "")), str(post.content.get("first_comment") or "")]
+        for variant in publishing.variants_of(session, post.id):
+            texts.append(str((variant.custom_content or {}).get("text", "")))
+        return [t for t in texts if t]
+
+
+@tool(scopes=["publish"], effect="write", needs_approval=True, effect_content=_post_texts)
 def schedule_post(ctx: ToolContext, post_id: str, at: datetime) -> dict[str, Any]:
     """Schedule an approved post for publishing at `at` (ISO 8601, UTC); a person approves first."""
     with session_for(ctx) as session:

@@ -13,7 +13,7 @@ from brandcrew.tools.context import ToolContext
 from brandcrew.tools.decorator import tool
 
 
-@tool
+@tool(untrusted_output=True)  # alert details quote the mentions that raised them
 def crisis_alerts(ctx: ToolContext, include_resolved: bool = False) -> list[dict[str, Any]]:
     """Crisis and spike alerts for the brand, newest first, with why each fired."""
     with session_for(ctx) as session:

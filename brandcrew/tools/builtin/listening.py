@@ -61,7 +61,7 @@ def sentiment_summary(ctx: ToolContext, hours: int = 72) -> dict[str, Any]:
     return {"current": current.model_dump(), "previous": before.model_dump()}
 
 
-@tool
+@tool(untrusted_output=True)  # hashtags are words people outside the brand chose
 def trending_topics(ctx: ToolContext, hours: int = 24, limit: int = 10) -> list[dict[str, Any]]:
     """Hashtags in mentions growing fastest against the previous window (min 3 uses by 2+ authors)."""
     now = ctx.now()
