@@ -88,7 +88,7 @@ def _seed(base: str) -> dict[str, Any]:
         accounts.raise_for_status()
         targets = [
             {"platform": a["platform"], "accountId": a["id"]}
-            for a in http.get("/api/accounts", headers=headers).json()
+            for a in http.get("/api/accounts", headers=headers).json()["accounts"]
         ]
         post = http.post(
             "/api/posts",

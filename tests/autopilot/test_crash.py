@@ -35,6 +35,7 @@ def _start(env: dict[str, str], path: Path, executor: str = "local") -> subproce
     return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.timeout(900)  # 20 restarts of a 20-day campaign; minutes on a loaded 2-core machine
 def test_autopilot_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     data = tmp_path / "data"
     path = campaign_file(tmp_path, days=DAYS, budget_usd=str(BUDGET))
@@ -113,6 +114,7 @@ def _check_outcome(engine: Any, path: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(900)
 def test_two_autopilot_workers_on_postgres_killed_20_times(tmp_path: Path, postgres_engine: Any) -> None:
     """Two processes drive the same campaign on PostgreSQL; one or the other is killed 20 times."""
     schema = postgres_engine.url.query["options"].split("=")[-1]
