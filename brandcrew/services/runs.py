@@ -7,6 +7,7 @@ events, and finishes it. Runs of a dead process are handed back by `recover_stal
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -257,6 +258,17 @@ def create_run(
     session.add(thread)
     session.add(run)
     session.flush()
+    # The stream's first event exists as soon as the run does: a client learns the run id at once,
+    # however long the run waits for an executor (the first attempt does not send it again).
+    session.add(
+        RunEvent(
+            run_id=run.run_id,
+            seq=1,
+            event="metadata",
+            data=json.dumps({"run_id": run.run_id, "attempt": 1}),
+            created_at=now,
+        )
+    )
     displaced = inflight if multitask_strategy in ("interrupt", "rollback") else []
     return run, displaced
 

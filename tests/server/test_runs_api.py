@@ -4,6 +4,7 @@ refuse on a busy thread, survive their process, and stay inside their workspace.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -352,7 +353,8 @@ async def test_a_run_left_running_by_a_dead_process_resumes_from_its_checkpoint(
     assert gate.started == [], "the resumed run did not repeat the step its first attempt finished"
     with Session(app.state.services.engine) as session:
         events = records.read_events(session, run_id=run_id)
-    assert events[0].event == "metadata" and '"attempt":2' in events[0].data
+    metadata = [json.loads(e.data)["attempt"] for e in events if e.event == "metadata"]
+    assert events[0].event == "metadata" and metadata == [1, 2], "created, then resumed by a second attempt"
 
 
 async def _in_server_loop(app: Any, coro: Any) -> Any:

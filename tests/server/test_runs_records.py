@@ -100,7 +100,10 @@ def test_stale_running_runs_go_back_to_the_queue(engine: Any) -> None:
 def test_events_append_in_batches_and_read_after_a_number(engine: Any) -> None:
     ws = make_workspace(engine).id
     _, (run,) = _runs(engine, ws, 1)
-    records.append_events(engine, run_id=run.run_id, events=[(1, "metadata", "{}"), (2, "values", "{}")])
+    with Session(engine) as session:  # a new run's stream already holds its metadata
+        (first,) = records.read_events(session, run_id=run.run_id)
+        assert (first.seq, first.event) == (1, "metadata") and run.run_id in first.data
+    records.append_events(engine, run_id=run.run_id, events=[(2, "values", "{}")])
     records.append_events(engine, run_id=run.run_id, events=[(3, "end", "{}")])
     with Session(engine) as session:
         assert [e.seq for e in records.read_events(session, run_id=run.run_id, after=1)] == [2, 3]

@@ -318,7 +318,8 @@ class RunExecutor:
         writer = self.bus.writer(run.run_id, next_seq=next_seq)
         outcome: dict[str, Any] = {}
         try:
-            await writer.emit("metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}))
+            if run.attempt > 1 or next_seq == 1:  # the first attempt's metadata was written with the run
+                await writer.emit("metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}))
             outcome = await self._execute(run, writer)
         except asyncio.CancelledError:
             action = self._stops.get(run.run_id, "shutdown")
