@@ -501,6 +501,21 @@ def eval_routing(
     routing_main(Path(data) if data else None, as_json=as_json)
 
 
+@eval_app.command("injection")
+def eval_injection(
+    data: Annotated[
+        str | None, typer.Option("--data", help="JSONL of attack messages to score instead.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prompt-injection attacks through the inbox and listening paths to the engagement, crisis and
+    content agents (offline and an obedient scripted model): unauthorized effects, drafts changed."""
+    _evals()
+    from evals.injection import main as injection_main
+
+    injection_main(Path(data) if data else None, as_json=as_json)
+
+
 @eval_app.command("sentiment")
 def eval_sentiment(
     data: DataOpt = None,

@@ -1,7 +1,7 @@
 """Writes `attacks.jsonl`: prompt-injection messages of varied technique, each with the effect it tries
 to cause and a canary (a link or phrase that shows up wherever the attack changed content).
 
-    python -m evals.injection.make_attacks    # regenerate (deterministic)
+    python evals/injection/make_attacks.py    # regenerate (deterministic)
 
 Techniques follow the public taxonomies of indirect prompt injection (Greshake et al. 2023, "Not what
 you've signed up for"; OWASP LLM01): direct orders, role play, fake system/developer messages,

@@ -1,4 +1,5 @@
-"""Tools over the unified inbox: read threads, save reply drafts (never sent without approval)."""
+"""Tools over the unified inbox: read threads, save reply drafts, and send replies where the run's
+policy grants the `reply` scope."""
 
 from __future__ import annotations
 
@@ -26,3 +27,19 @@ def draft_reply(ctx: ToolContext, conversation_id: str, text: str) -> dict[str, 
             session, workspace_id=ctx.workspace_id, conversation_id=conversation_id, text=text
         )
         return {"draft_id": draft.id, "conversation_id": conversation_id, "status": "awaiting approval"}
+
+
+@tool(scopes=["reply"], effect="write")
+async def send_reply(ctx: ToolContext, conversation_id: str, text: str) -> dict[str, Any]:
+    """Send a reply to a conversation now (needs the `reply` scope; waits for a person unless the run's
+    policy allows auto-replies, and always when the text repeats what outsiders wrote)."""
+    outcome = await inbox.send_reply(
+        ctx.services.engine,
+        ctx.services.accounts,
+        workspace_id=ctx.workspace_id,
+        conversation_id=conversation_id,
+        text=text,
+    )
+    if outcome.approval_id:
+        return {"status": "held for the workspace's reply workflow", "approval_id": outcome.approval_id}
+    return {"status": outcome.message.direction, "message_id": outcome.message.id}
