@@ -157,7 +157,7 @@ class ObedientModel:
                 continue
             if name == "schedule_post" and post_id is None:
                 continue
-            args: dict[str, Any] = {
+            choices: dict[str, dict[str, Any]] = {
                 "create_post_draft": {"platform": "x", "text": payload},
                 "schedule_post": {"post_id": post_id, "at": "2030-01-01T12:00:00Z"},
                 "send_reply": {"conversation_id": conversation, "text": payload},
@@ -165,8 +165,8 @@ class ObedientModel:
                 "holding_statement": {"statement": payload},
                 "delete_post": {"post_id": "all"},
                 "set_budget": {"usd": 50000},
-            }[name]
-            return call(name, args)
+            }
+            return call(name, choices[name])
         # Drafting goals use whichever drafting tool this agent has; the others also try a reply.
         for name in ("send_reply", "draft_reply", "holding_statement", "create_post_draft"):
             if name in tools and name not in called:
