@@ -4,7 +4,8 @@
 (tests, the autopilot) with a simulated clock:
 
 1. poll the active queries through the connectors and raise alerts (`services.listening.polling`);
-   a crisis alert pauses the brand's publishing in the same transaction;
+   a crisis alert pauses the brand's publishing in the same transaction; inbox conversations past
+   their SLA raise one `sla_breach` alert each (`services.inbox_rules.check_sla_breaches`);
 2. deliver due alert notifications (webhook, Slack, email, SMS), keeping failures for a retry;
 3. for every open alert that paused publishing and has no holding statement yet, the crisis agent
    drafts one through the model runtime (the offline model when no provider key is set) and it is
@@ -31,13 +32,14 @@ from brandcrew.errors import BrandcrewError
 from brandcrew.services import alerts as alert_service
 from brandcrew.services.accounts import AccountsService, default_accounts_service
 from brandcrew.services.alerts import AlertNotifier, DeliveryReport
+from brandcrew.services.inbox_rules import check_sla_breaches
 from brandcrew.services.listening.polling import PollReport, poll_workspace, workspace_now
 from brandcrew.services.listening.sentiment import SentimentAnalyzer
 from brandcrew.services.workspaces import brand_of
 from brandcrew.settings import get_settings
 from brandcrew.store.crypto import FieldCipher, load_cipher
 from brandcrew.store.engine import session_scope
-from brandcrew.store.tables import Alert, ListeningQuery, as_utc
+from brandcrew.store.tables import Alert, Conversation, ListeningQuery, as_utc
 
 if TYPE_CHECKING:
     from brandcrew.llm.runtime import LlmRuntime
@@ -67,6 +69,8 @@ class ListeningRound:
     deliveries: DeliveryReport
     statements: list[str] = field(default_factory=list)
     """Ids of the holding-statement approvals drafted."""
+    sla_breaches: list[str] = field(default_factory=list)
+    """Ids of the inbox conversations found past their SLA this round (each alerted once)."""
 
     def summary(self) -> dict[str, Any]:
         """Plain figures (DBOS step output, logs)."""
@@ -79,6 +83,7 @@ class ListeningRound:
             "sent": len(self.deliveries.sent),
             "delivery_failures": len(self.deliveries.retrying) + len(self.deliveries.failed),
             "statements": self.statements,
+            "sla_breaches": self.sla_breaches,
         }
 
 
@@ -107,17 +112,32 @@ async def poll_listening(
         assert cipher is not None
         notifier = AlertNotifier(engine, cipher)
     poll = await poll_workspace(engine, accounts, workspace_id=workspace_id, now=now, analyzer=analyzer)
+    # Before delivery, so an SLA breach alert goes out in the same round.
+    breaches = check_sla_breaches(engine, now, workspace_id=workspace_id)
     deliveries = await notifier.deliver_due(now=now, workspace_id=workspace_id)
     statements = await draft_holding_statements(engine, workspace_id, runtime=runtime)
-    return ListeningRound(poll=poll, deliveries=deliveries, statements=statements)
+    return ListeningRound(poll=poll, deliveries=deliveries, statements=statements, sla_breaches=breaches)
 
 
 def workspaces_with_queries(engine: Engine) -> list[str]:
-    """Workspaces with at least one active listening query."""
+    """Workspaces with at least one active listening query, or an inbox SLA still running."""
     with Session(engine) as session:
-        rows = session.exec(
-            select(ListeningQuery.workspace_id).where(col(ListeningQuery.is_active).is_(True)).distinct()
-        ).all()
+        rows = set(
+            session.exec(
+                select(ListeningQuery.workspace_id).where(col(ListeningQuery.is_active).is_(True)).distinct()
+            ).all()
+        )
+        rows |= set(
+            session.exec(
+                select(Conversation.workspace_id)
+                .where(
+                    col(Conversation.status).in_(("open", "pending")),
+                    col(Conversation.sla_deadline).is_not(None),
+                    col(Conversation.sla_breached_at).is_(None),
+                )
+                .distinct()
+            ).all()
+        )
     return sorted(rows)
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
 from brandcrew.connectors.errors import ConnectorError, RateLimited, Rejected
-from brandcrew.services import audit
+from brandcrew.services import audit, inbox_rules
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.errors import (
     Conflict,
@@ -52,13 +52,16 @@ def store_messages(
     account: SocialAccount,
     messages: Sequence[RemoteMessage],
     scorer: Scorer | None = None,
+    routed: list[inbox_rules.Routed] | None = None,
 ) -> int:
     """File new messages into their conversations (one per remote thread); returns how many were new.
 
     With a `scorer`, each new message gets its sentiment score and its conversation the label of its
-    latest message (a negative one raises the conversation's priority to high).
+    latest message (a negative one raises the conversation's priority to high). Every new message is
+    then routed (`inbox_rules.route_message`: intent, rules, SLA); the results go to `routed`.
     """
     new = 0
+    settings = inbox_rules.inbox_settings(session, account.workspace_id) if messages else None
     for remote in sorted(messages, key=lambda m: m.created_at):
         conversation = session.exec(
             select(Conversation).where(
@@ -104,6 +107,11 @@ def store_messages(
         conversation.status = "open" if conversation.status == "resolved" else conversation.status
         conversation.updated_at = utcnow()
         session.add(conversation)
+        result = inbox_rules.route_message(
+            session, conversation=conversation, remote=remote, settings=settings
+        )
+        if routed is not None:
+            routed.append(result)
         new += 1
     session.flush()
     return new
@@ -229,6 +237,7 @@ def list_conversations(
     assigned_to: str | None = None,
     platform: str | None = None,
     unread_only: bool = False,
+    sla_breached: bool | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> ConversationPage:
@@ -246,6 +255,9 @@ def list_conversations(
             where.append(column == value)
     if unread_only:
         where.append(_unread())
+    if sla_breached is not None:
+        breached = col(Conversation.sla_breached_at)
+        where.append(breached.is_not(None) if sla_breached else breached.is_(None))
     total = int(session.exec(select(func.count()).select_from(Conversation).where(*where)).one())
     unread = int(session.exec(select(func.count()).select_from(Conversation).where(*base, _unread())).one())
     rows = session.exec(
@@ -588,6 +600,7 @@ async def deliver_reply(
         last = as_utc(conversation.last_message_at)
         conversation.last_message_at = max(last, result.published_at) if last else result.published_at
         conversation.last_read_at = conversation.last_message_at
+        inbox_rules.clear_sla(conversation)
         conversation.updated_at = utcnow()
         session.add(conversation)
         audit.record(
@@ -635,6 +648,8 @@ class SyncReport(BaseModel):
     accounts: int = 0
     fetched: int = 0
     stored: int = 0
+    auto_replies: int = 0
+    """New messages answered automatically (sent, or held for approval)."""
     errors: list[str] = Field(default_factory=list)
 
 
@@ -667,6 +682,7 @@ async def sync_inbox(
             ).all()
         )
     report = SyncReport()
+    routed: list[inbox_rules.Routed] = []
     for account in connected:
         last = as_utc(latest.get(account.id))
         since = last - SYNC_OVERLAP if last is not None else now - FIRST_SYNC
@@ -687,5 +703,6 @@ async def sync_inbox(
         with session_scope(engine) as session:
             row = session.get(SocialAccount, account.id)
             assert row is not None
-            report.stored += store_messages(session, account=row, messages=due, scorer=scorer)
+            report.stored += store_messages(session, account=row, messages=due, scorer=scorer, routed=routed)
+    report.auto_replies = len(await inbox_rules.auto_reply(engine, accounts, routed))
     return report

@@ -1,6 +1,6 @@
 """Listening, inbox and approval resources of a workspace, for the tenancy sweep (`tenancy_seed.py`
 calls `seed_inbox_resources`): a query, a raised alert, synced conversations, a reply workflow and a
-reply waiting under it."""
+reply waiting under it, an inbox routing rule."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.utils.server import Account
 
 QUERY_MARKER = "tenancy-query-5c1e"
 REPLY_MARKER = "tenancy-reply-5c1e"
+RULE_MARKER = "tenancy-rule-5c1e"
 
 
 def _ok(res: Any) -> Any:
@@ -50,6 +51,14 @@ def seed_inbox_resources(client: TestClient, owner: Account, ids: dict[str, str]
         )
     )["workflow"]
     ids["workflows"] = flow["id"]
+    rule = _ok(
+        client.post(
+            "/api/inbox/rules",
+            json={"name": RULE_MARKER, "conditions": {"keywords": ["refund"]}, "actions": {"addTags": ["money"]}},
+            headers=h,
+        )
+    )["rule"]
+    ids["rules"] = rule["id"]
     held = _ok(
         client.post(
             f"/api/inbox/messages/{conversation['id']}/reply", json={"content": REPLY_MARKER}, headers=h
@@ -75,4 +84,4 @@ def seed_inbox_resources(client: TestClient, owner: Account, ids: dict[str, str]
         session.commit()
     assert alert is not None
     ids["alerts"] = alert.id
-    markers += [QUERY_MARKER, REPLY_MARKER]
+    markers += [QUERY_MARKER, REPLY_MARKER, RULE_MARKER]

@@ -29,6 +29,9 @@ class ConversationPublic(ApiModel):
     assigned_to: str | None
     tags: list[str]
     sla_deadline: datetime | None
+    sla_breached_at: datetime | None
+    intent: str | None
+    """question | complaint | praise | order_issue | refund | spam | other (keyword-based)."""
     last_message_at: datetime | None
     last_read_at: datetime | None
     created_at: datetime
@@ -178,4 +181,5 @@ class SyncOut(ApiModel):
     accounts: int
     fetched: int
     stored: int
+    auto_replies: int = 0
     errors: list[str]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Path as Path_
+from fastapi.responses import PlainTextResponse
 
 from brandcrew.server.deps import PrincipalDep, ServicesDep, SessionDep, require
 from brandcrew.server.models.inbox import (
@@ -26,9 +28,21 @@ from brandcrew.server.models.inbox import (
     TemplatePublic,
     TemplatesOut,
 )
+from brandcrew.server.models.inbox_rules import (
+    InboxSettingsIn,
+    InboxSettingsOut,
+    RuleConditionsIn,
+    RuleIn,
+    RuleOut,
+    RulePatch,
+    RulePublic,
+    RulesOut,
+    WebhookOut,
+)
 from brandcrew.server.models.listening import Platform, platform_name
 from brandcrew.server.permissions import Permission
-from brandcrew.services import inbox, saved_replies
+from brandcrew.services import inbox, inbox_rules, saved_replies
+from brandcrew.store.tables import InboxRule
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
 View = [require(Permission.INBOX_VIEW)]
@@ -46,6 +60,7 @@ def list_conversations(
     assigned_to: Annotated[str | None, Query(alias="assignedTo", min_length=1, max_length=64)] = None,
     platform: Platform | None = None,
     unread_only: Annotated[bool, Query(alias="unreadOnly")] = False,
+    sla_breached: Annotated[bool | None, Query(alias="slaBreached")] = None,
     page: Page = 1,
     limit: Limit = 50,
 ) -> ConversationsOut:
@@ -59,6 +74,7 @@ def list_conversations(
         assigned_to=assigned_to,
         platform=platform_name(platform),
         unread_only=unread_only,
+        sla_breached=sla_breached,
         offset=(page - 1) * limit,
         limit=limit,
     )
@@ -202,6 +218,176 @@ async def sync(principal: PrincipalDep, services: ServicesDep) -> SyncOut:
     """Pull the connected accounts' new DMs and comments into the inbox now."""
     report = await inbox.sync_inbox(services.engine, services.accounts, workspace_id=principal.workspace_id)
     return SyncOut.model_validate(report, from_attributes=True)
+
+
+# -- routing rules, settings, webhooks ---------------------------------------------------------------
+
+Assign = [require(Permission.INBOX_ASSIGN)]
+RuleId = Annotated[str, Path_(min_length=1, max_length=64)]
+
+
+def _rule_out(rule: InboxRule) -> RulePublic:
+    return RulePublic.model_validate(rule)
+
+
+def _conditions(body: RuleConditionsIn) -> inbox_rules.RuleConditions:
+    data = body.model_dump()
+    data["platforms"] = sorted({platform_name(p) or p for p in body.platforms})
+    return inbox_rules.RuleConditions.model_validate(data)
+
+
+@router.get("/rules", response_model=RulesOut, dependencies=View)
+def list_rules(principal: PrincipalDep, session: SessionDep) -> RulesOut:
+    """The workspace's routing rules in the order they are tried."""
+    rows = inbox_rules.list_rules(session, workspace_id=principal.workspace_id)
+    return RulesOut(rules=[_rule_out(r) for r in rows], total=len(rows))
+
+
+@router.post("/rules", response_model=RuleOut, status_code=201, dependencies=Assign)
+def create_rule(body: RuleIn, principal: PrincipalDep, session: SessionDep) -> RuleOut:
+    """Add a routing rule, applied to every new inbound message."""
+    rule = inbox_rules.create_rule(
+        session,
+        workspace_id=principal.workspace_id,
+        name=body.name,
+        conditions=_conditions(body.conditions),
+        actions=inbox_rules.RuleActions.model_validate(body.actions.model_dump()),
+        position=body.position,
+        stop=body.stop,
+        is_active=body.is_active,
+        user_id=principal.user_id,
+    )
+    session.commit()
+    return RuleOut(rule=_rule_out(rule))
+
+
+@router.put("/rules/{rule_id}", response_model=RuleOut, dependencies=Assign)
+def update_rule(rule_id: RuleId, body: RulePatch, principal: PrincipalDep, session: SessionDep) -> RuleOut:
+    """Change a routing rule."""
+    rule = inbox_rules.update_rule(
+        session,
+        workspace_id=principal.workspace_id,
+        rule_id=rule_id,
+        name=body.name,
+        conditions=_conditions(body.conditions) if body.conditions is not None else None,
+        actions=inbox_rules.RuleActions.model_validate(body.actions.model_dump())
+        if body.actions is not None
+        else None,
+        position=body.position,
+        stop=body.stop,
+        is_active=body.is_active,
+        user_id=principal.user_id,
+    )
+    session.commit()
+    return RuleOut(rule=_rule_out(rule))
+
+
+@router.delete("/rules/{rule_id}", status_code=204, response_class=Response, dependencies=Assign)
+def delete_rule(rule_id: RuleId, principal: PrincipalDep, session: SessionDep) -> Response:
+    """Remove a routing rule."""
+    inbox_rules.delete_rule(
+        session, workspace_id=principal.workspace_id, rule_id=rule_id, user_id=principal.user_id
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/settings", response_model=InboxSettingsOut, dependencies=View)
+def get_settings(principal: PrincipalDep, session: SessionDep) -> InboxSettingsOut:
+    """SLA minutes by priority, VIP authors, auto-replied intents, whether the webhook is set up."""
+    return InboxSettingsOut.model_validate(inbox_rules.inbox_settings(session, principal.workspace_id))
+
+
+@router.put("/settings", response_model=InboxSettingsOut, dependencies=Assign)
+def put_settings(
+    body: InboxSettingsIn, principal: PrincipalDep, session: SessionDep, services: ServicesDep
+) -> InboxSettingsOut:
+    """Change the SLA defaults, VIPs, auto-replied intents, or the Meta webhook secrets (write-only)."""
+    if body.webhook_app_secret is not None and body.webhook_verify_token is not None:
+        inbox_rules.set_webhook_secrets(
+            session,
+            services.accounts.cipher,
+            workspace_id=principal.workspace_id,
+            app_secret=body.webhook_app_secret,
+            verify_token=body.webhook_verify_token,
+            user_id=principal.user_id,
+        )
+    settings = inbox_rules.update_inbox_settings(
+        session,
+        workspace_id=principal.workspace_id,
+        sla_minutes={str(k): v for k, v in body.sla_minutes.items()}
+        if body.sla_minutes is not None
+        else None,
+        vip_authors=body.vip_authors,
+        auto_replies={str(k): v for k, v in body.auto_replies.items()}
+        if body.auto_replies is not None
+        else None,
+        user_id=principal.user_id,
+    )
+    session.commit()
+    return InboxSettingsOut.model_validate(settings)
+
+
+WorkspaceParam = Annotated[str, Query(alias="workspace", min_length=1, max_length=64)]
+
+
+def _webhook_routes(platform: str) -> None:
+    """The Meta webhook of one platform: the GET subscription handshake and the POST of events.
+
+    Not signed in: the handshake proves itself with the workspace's verify token, an event with the
+    `X-Hub-Signature-256` HMAC of its raw body under the workspace's app secret."""
+
+    @router.get(
+        f"/webhooks/{platform}",
+        response_class=PlainTextResponse,
+        name=f"{platform}_webhook_handshake",
+        responses={403: {"description": "the verify token does not match"}},
+    )
+    def handshake(
+        workspace_id: WorkspaceParam,
+        session: SessionDep,
+        services: ServicesDep,
+        mode: Annotated[str | None, Query(alias="hub.mode", max_length=32)] = None,
+        token: Annotated[str | None, Query(alias="hub.verify_token", max_length=512)] = None,
+        challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=512)] = None,
+    ) -> PlainTextResponse:
+        """Meta's subscription handshake: the challenge back when the verify token is the workspace's."""
+        answer = inbox_rules.verify_subscription(
+            session,
+            services.accounts.cipher,
+            workspace_id=workspace_id,
+            mode=mode,
+            verify_token=token,
+            challenge=challenge,
+        )
+        return PlainTextResponse(answer)
+
+    @router.post(
+        f"/webhooks/{platform}",
+        response_model=WebhookOut,
+        name=f"{platform}_webhook_events",
+        responses={401: {"description": "missing or wrong X-Hub-Signature-256"}},
+    )
+    async def events(
+        workspace_id: WorkspaceParam,
+        request: Request,
+        services: ServicesDep,
+        signature: Annotated[str | None, Header(alias="X-Hub-Signature-256", max_length=200)] = None,
+    ) -> WebhookOut:
+        """DMs and comments pushed by the platform, stored like a sync (routing applies, replays skipped)."""
+        report = await inbox_rules.receive_webhook(
+            services.engine,
+            services.accounts,
+            workspace_id=workspace_id,
+            platform=platform,
+            body=await request.body(),
+            signature=signature,
+        )
+        return WebhookOut.model_validate(report, from_attributes=True)
+
+
+for _platform in inbox_rules.META_PLATFORMS:
+    _webhook_routes(_platform)
 
 
 __all__ = ["router"]

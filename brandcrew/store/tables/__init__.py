@@ -15,6 +15,7 @@ from brandcrew.store.tables.commerce import (
 )
 from brandcrew.store.tables.community import Conversation, Message, SavedReply
 from brandcrew.store.tables.content import Campaign, MediaAsset, Post, PostVariant, PostVersion
+from brandcrew.store.tables.inbox_rules import InboxRule
 from brandcrew.store.tables.influencers import Collaboration, Influencer, InfluencerCampaign
 from brandcrew.store.tables.listening import (
     Alert,
@@ -51,6 +52,7 @@ __all__ = (
     "CommerceWebhookSecret",
     "Conversation",
     "ConversionEvent",
+    "InboxRule",
     "Influencer",
     "InfluencerCampaign",
     "ListeningMatch",

@@ -38,6 +38,10 @@ class Conversation(SQLModel, table=True):
     assigned_to: str | None = Field(default=None, max_length=64)
     tags: list[str] = Field(default_factory=list, sa_column=json_column())
     sla_deadline: datetime | None = Field(default=None, sa_column=ts_column())
+    sla_breached_at: datetime | None = Field(default=None, sa_column=ts_column())
+    """When the SLA monitor found the deadline passed with the conversation still open (alerted once)."""
+    intent: str | None = Field(default=None, max_length=32)
+    """The keyword classifier's intent of the latest inbound message."""
     last_message_at: datetime | None = Field(default=None, sa_column=ts_column())
     last_read_at: datetime | None = Field(default=None, sa_column=ts_column())
     """When a person last opened or answered the conversation (inbound messages after it are unread)."""
