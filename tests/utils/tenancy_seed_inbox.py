@@ -54,7 +54,11 @@ def seed_inbox_resources(client: TestClient, owner: Account, ids: dict[str, str]
     rule = _ok(
         client.post(
             "/api/inbox/rules",
-            json={"name": RULE_MARKER, "conditions": {"keywords": ["refund"]}, "actions": {"addTags": ["money"]}},
+            json={
+                "name": RULE_MARKER,
+                "conditions": {"keywords": ["refund"]},
+                "actions": {"addTags": ["money"]},
+            },
             headers=h,
         )
     )["rule"]
