@@ -661,62 +661,66 @@ def signature_of(body: bytes, app_secret: str) -> str:
 
 
 def _time(value: Any) -> datetime:
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 100_000_000_000 else value  # messaging sends milliseconds
-        return datetime.fromtimestamp(seconds, UTC)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 100_000_000_000 else value  # messaging sends milliseconds
+            return datetime.fromtimestamp(seconds, UTC)
+        if isinstance(value, str):
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
-        except ValueError:
-            return utcnow()
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
     return utcnow()
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any, limit: int = 200) -> str:
+    """A scalar of the payload as text, cut to what the columns hold (anything else is empty)."""
+    return str(value)[:limit] if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
 def parse_meta_events(payload: dict[str, Any]) -> list[tuple[str, RemoteMessage]]:
     """(recipient account id, message) for each DM or comment in a Meta webhook payload; other events
     (echoes of the page's own messages, reactions, reads, edits) are skipped."""
     out: list[tuple[str, RemoteMessage]] = []
-    entries = payload.get("entry")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        owner = str(entry.get("id") or "")
-        for event in entry.get("messaging") or []:
-            message = event.get("message") if isinstance(event, dict) else None
-            sender = str((event.get("sender") or {}).get("id") or "") if isinstance(event, dict) else ""
-            if (
-                not isinstance(message, dict)
-                or message.get("is_echo")
-                or not message.get("mid")
-                or not sender
-            ):
+    for entry in map(_obj, _list(payload.get("entry"))):
+        owner = _text(entry.get("id"))
+        for event in map(_obj, _list(entry.get("messaging"))):
+            message = _obj(event.get("message"))
+            sender = _text(_obj(event.get("sender")).get("id"))
+            mid = _text(message.get("mid"))
+            if message.get("is_echo") or not mid or not sender:
                 continue
             out.append(
                 (
-                    owner or str((event.get("recipient") or {}).get("id") or ""),
+                    owner or _text(_obj(event.get("recipient")).get("id")),
                     RemoteMessage(
-                        remote_id=str(message["mid"]),
+                        remote_id=mid,
                         thread_id=f"dm:{sender}",
                         kind="dm",
                         author_id=sender,
-                        text=str(message.get("text") or ""),
+                        text=_text(message.get("text"), 10_000),
                         created_at=_time(event.get("timestamp")),
                     ),
                 )
             )
-        for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
-                continue
-            value = change["value"]
+        for change in map(_obj, _list(entry.get("changes"))):
+            value = _obj(change.get("value"))
             field = change.get("field")
             if field == "feed" and (value.get("item") != "comment" or value.get("verb") != "add"):
                 continue
             if field not in ("comments", "feed", "replies", "mentions"):
                 continue
-            remote_id = str(value.get("comment_id") or value.get("id") or "")
-            author = value.get("from") or {}
-            author_id = str(author.get("id") or value.get("username") or "")
+            remote_id = _text(value.get("comment_id")) or _text(value.get("id"))
+            author = _obj(value.get("from"))
+            author_id = _text(author.get("id")) or _text(value.get("username"))
             if not remote_id or not author_id:
                 continue
             out.append(
@@ -727,14 +731,15 @@ def parse_meta_events(payload: dict[str, Any]) -> list[tuple[str, RemoteMessage]
                         thread_id=f"comment:{remote_id}",
                         kind="mention" if field == "mentions" else "comment",
                         author_id=author_id,
-                        author_name=str(
-                            author.get("username") or author.get("name") or value.get("username") or ""
-                        ),
-                        text=str(value.get("text") or value.get("message") or ""),
+                        author_name=_text(author.get("username"))
+                        or _text(author.get("name"))
+                        or _text(value.get("username")),
+                        text=_text(value.get("text"), 10_000) or _text(value.get("message"), 10_000),
                         created_at=_time(
                             value.get("created_time") or value.get("timestamp") or entry.get("time")
                         ),
-                        in_reply_to=str((value.get("media") or {}).get("id") or value.get("post_id") or "")
+                        in_reply_to=_text(_obj(value.get("media")).get("id"))
+                        or _text(value.get("post_id"))
                         or None,
                     ),
                 )
