@@ -363,3 +363,33 @@ def test_auto_replies_answer_only_the_intents_the_workspace_allows(
     # A second sync brings nothing new and answers nothing again.
     assert client.post("/api/inbox/sync", headers=owner.headers).json()["autoReplies"] == 0
     assert len(_sandbox_replies(app, world)) == len(questions)
+
+
+def test_an_auto_reply_waits_for_approval_under_a_reply_workflow(
+    app: Any, client: TestClient, owner: Account
+) -> None:
+    world = connect_world(app, owner, platforms=("instagram",))
+    flow = client.post(
+        "/api/workflows",
+        json={"name": "replies", "resources": ["reply"], "steps": [{"name": "s", "roles": ["owner"]}]},
+        headers=owner.headers,
+    )
+    assert flow.status_code == 201, flow.text
+    template = client.post(
+        "/api/inbox/templates",
+        json={"name": "faq", "content": "See our FAQ, {{name}}"},
+        headers=owner.headers,
+    ).json()["template"]
+    client.put(
+        "/api/inbox/settings", json={"autoReplies": {"question": template["id"]}}, headers=owner.headers
+    )
+    sync = client.post("/api/inbox/sync", headers=owner.headers).json()
+    questions = [c for c in _conversations(client, owner) if c["intent"] == "question"]
+    assert questions and sync["autoReplies"] == len(questions)
+    pending = client.get("/api/approvals", params={"status": "pending"}, headers=owner.headers).json()[
+        "approvals"
+    ]
+    assert len(pending) == len(questions) and all(p["text"].startswith("See our FAQ, ") for p in pending)
+    assert _sandbox_replies(app, world) == []
+    assert client.post(f"/api/approvals/{pending[0]['id']}/approve", headers=owner.headers).status_code == 200
+    assert [r.text for r in _sandbox_replies(app, world)] == [pending[0]["text"]]
