@@ -152,8 +152,9 @@ def _workspace(session: Session, workspace_id: str) -> Workspace:
 
 
 def inbox_settings(session: Session, workspace_id: str) -> InboxSettings:
-    """The workspace's inbox settings, defaults filled in."""
-    raw = _settings_of(_workspace(session, workspace_id))
+    """The workspace's inbox settings, defaults filled in (all defaults for an unknown workspace)."""
+    workspace = session.get(Workspace, workspace_id)
+    raw = _settings_of(workspace) if workspace is not None else {}
     sla = {**DEFAULT_SLA_MINUTES, **(raw.get("sla_minutes") or {})}
     return InboxSettings(
         sla_minutes=sla,

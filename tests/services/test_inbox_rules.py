@@ -12,10 +12,11 @@ import pytest
 from sqlmodel import Session, select
 
 from brandcrew.connectors.base import RemoteMessage
-from brandcrew.services import inbox, inbox_rules
+from brandcrew.services import alerts, inbox, inbox_rules
 from brandcrew.services.errors import ValidationFailed
 from brandcrew.services.inbox_rules import RuleActions, RuleConditions
-from brandcrew.store.tables import Alert, Conversation, SocialAccount, User, Workspace, as_utc
+from brandcrew.store.tables import Alert, AlertDelivery, Conversation, SocialAccount, User, Workspace, as_utc
+from tests.utils.domain import TEST_CIPHER
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -185,6 +186,18 @@ def test_sla_breaches_alert_once_per_open_conversation_of_each_workspace(sqlite_
     other_ws, other_account, _ = _world(sqlite_engine, "other")
     _store(sqlite_engine, account, _message(1, "hi", author="a"), _message(2, "yo", author="b"))
     _store(sqlite_engine, other_account, _message(3, "hey", author="z"))
+    with Session(sqlite_engine) as session:  # the workspace's channel for SLA alerts gets each one queued
+        channel = alerts.add_channel(
+            session,
+            TEST_CIPHER,
+            workspace_id=ws,
+            name="inbox leads",
+            kind="webhook",
+            settings={"url": "http://127.0.0.1:9/hook"},
+            kinds=["sla_breach"],
+        )
+        session.commit()
+        channel_id = channel.id
     with Session(sqlite_engine) as session:  # a resolved conversation is no longer waiting
         resolved = session.exec(select(Conversation).where(Conversation.external_thread_id == "t-b")).one()
         resolved.status = "resolved"
@@ -198,11 +211,16 @@ def test_sla_breaches_alert_once_per_open_conversation_of_each_workspace(sqlite_
     theirs = inbox_rules.check_sla_breaches(sqlite_engine, deadline + timedelta(hours=3))
     assert theirs == [_conversation(sqlite_engine, "t-z").id]
     with Session(sqlite_engine) as session:
-        alerts = session.exec(select(Alert).where(Alert.kind == "sla_breach")).all()
-    assert sorted((a.workspace_id, a.details["conversation_id"]) for a in alerts) == sorted(
+        alerts_raised = session.exec(select(Alert).where(Alert.kind == "sla_breach")).all()
+    assert sorted((a.workspace_id, a.details["conversation_id"]) for a in alerts_raised) == sorted(
         [(ws, mine[0]), (other_ws, theirs[0])]
     )
     assert as_utc(_conversation(sqlite_engine, "t-a").sla_breached_at) == deadline
+    with Session(sqlite_engine) as session:
+        queued = session.exec(select(AlertDelivery)).all()
+    assert [(d.channel_id, d.alert_id) for d in queued] == [
+        (channel_id, next(a.id for a in alerts_raised if a.workspace_id == ws))
+    ]
 
 
 def test_meta_payloads_give_dms_and_comments_and_skip_echoes_and_junk() -> None:

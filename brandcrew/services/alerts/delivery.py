@@ -46,6 +46,7 @@ _TITLES = {
     "volume_spike": "Mention volume spike",
     "sentiment_drop": "Negative sentiment rising",
     "influencer": "Negative mention by an influential author",
+    "sla_breach": "Inbox conversation past its response SLA",
 }
 
 

@@ -96,7 +96,7 @@ class Alert(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=64, ondelete="CASCADE")
     query_id: str | None = Field(default=None, max_length=64)
     kind: str = Field(max_length=32)
-    """volume_spike | sentiment_drop | influencer | crisis"""
+    """volume_spike | sentiment_drop | influencer | crisis | sla_breach (an inbox conversation unanswered)"""
     rule_key: str = Field(default="", max_length=300)
     """What the cooldown is kept by: the kind, or `influencer:<author>`."""
     severity: str = Field(default="medium", max_length=16)
