@@ -147,6 +147,12 @@ def test_meta_webhook_checks_the_handshake_and_signature_and_stores_a_dm_once(
     app: Any, client: TestClient, owner: Account, second_owner: Account
 ) -> None:
     connect_world(app, owner, platforms=("instagram",))
+    _, manager = teammate(client, owner, "manager")
+    secrets = {"webhookAppSecret": APP_SECRET, "webhookVerifyToken": VERIFY_TOKEN}
+    refused = client.put("/api/inbox/settings", json=secrets, headers=manager)  # inbox:assign is not enough
+    assert refused.status_code == 403 and error_of(refused)["code"] == "FORBIDDEN"
+    half = client.put("/api/inbox/settings", json={"webhookAppSecret": APP_SECRET}, headers=owner.headers)
+    assert half.status_code == 422 and error_of(half)["code"] == "VALIDATION_ERROR"
     res = client.put(
         "/api/inbox/settings",
         json={"webhookAppSecret": APP_SECRET, "webhookVerifyToken": VERIFY_TOKEN},

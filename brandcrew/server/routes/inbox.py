@@ -9,6 +9,7 @@ from fastapi import Path as Path_
 from fastapi.responses import PlainTextResponse
 
 from brandcrew.server.deps import PrincipalDep, ServicesDep, SessionDep, require
+from brandcrew.server.errors import ApiError
 from brandcrew.server.models.inbox import (
     AssignIn,
     ConversationDetail,
@@ -302,8 +303,13 @@ def get_settings(principal: PrincipalDep, session: SessionDep) -> InboxSettingsO
 def put_settings(
     body: InboxSettingsIn, principal: PrincipalDep, session: SessionDep, services: ServicesDep
 ) -> InboxSettingsOut:
-    """Change the SLA defaults, VIPs, auto-replied intents, or the Meta webhook secrets (write-only)."""
+    """Change the SLA defaults, VIPs, auto-replied intents, or the Meta webhook secrets (write-only;
+    they also need `settings:update`)."""
     if body.webhook_app_secret is not None and body.webhook_verify_token is not None:
+        if not principal.can(Permission.SETTINGS_UPDATE):
+            raise ApiError(
+                403, "FORBIDDEN", "setting the webhook secrets needs the permission 'settings:update'"
+            )
         inbox_rules.set_webhook_secrets(
             session,
             services.accounts.cipher,
@@ -366,6 +372,13 @@ def _webhook_routes(platform: str) -> None:
         f"/webhooks/{platform}",
         response_model=WebhookOut,
         name=f"{platform}_webhook_events",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "the platform's event JSON, signed in X-Hub-Signature-256",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
         responses={401: {"description": "missing or wrong X-Hub-Signature-256"}},
     )
     async def events(
