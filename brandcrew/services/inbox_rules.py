@@ -789,6 +789,7 @@ async def receive_webhook(
         raise ValidationFailed("the webhook body is not JSON") from exc
     events = parse_meta_events(payload if isinstance(payload, dict) else {})
     report = WebhookReport(received=len(events))
+    matched = 0
     routed: list[Routed] = []
     with session_scope(engine) as session:
         connected = session.exec(
@@ -807,7 +808,7 @@ async def receive_webhook(
             report.stored += store_messages(
                 session, account=account, messages=mine, scorer=_lexicon_scorer(), routed=routed
             )
-            report.ignored -= len(mine)
-    report.ignored += report.received
+            matched += len(mine)
+    report.ignored = report.received - matched
     report.auto_replies = len(await auto_reply(engine, accounts, routed))
     return report

@@ -210,7 +210,11 @@ def test_meta_webhook_checks_the_handshake_and_signature_and_stores_a_dm_once(
                             "message": {"mid": "echo-1", "text": "hi", "is_echo": True},
                         },
                     ],
-                }
+                },
+                {  # an account this workspace has not connected: ignored
+                    "id": "17841400000000000",
+                    "messaging": [{"sender": {"id": "5"}, "message": {"mid": "elsewhere", "text": "hi"}}],
+                },
             ],
         }
     ).encode()
@@ -242,7 +246,7 @@ def test_meta_webhook_checks_the_handshake_and_signature_and_stores_a_dm_once(
 
     res = client.post("/api/inbox/webhooks/instagram", params=ws, content=body, headers=_signed(body))
     assert res.status_code == 200, res.text
-    assert (res.json()["received"], res.json()["stored"]) == (1, 1)
+    assert (res.json()["received"], res.json()["stored"], res.json()["ignored"]) == (2, 1, 1)
     (conversation,) = _conversations(client, owner)
     assert (conversation["platform"], conversation["type"], conversation["participantId"]) == (
         "instagram",
