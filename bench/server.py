@@ -48,16 +48,20 @@ def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
+    # Every server process must be ready (graphs open): 20 answers in a row, spread over the workers.
+    deadline = time.monotonic() + 300
+    streak = 0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
+            ok = httpx.get(url, timeout=2, headers={"Connection": "close"}).status_code < 500
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+            ok = False
+        streak = streak + 1 if ok else 0
+        if streak >= 20:
+            return
+        time.sleep(0.05 if ok else 0.3)
     raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
 
 
