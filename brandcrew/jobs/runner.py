@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from typing import Any
@@ -58,11 +59,7 @@ async def run_worker(
     sweeper = asyncio.create_task(_sweep_reservations(engine, settings, stop))
     background = [sweeper]
     if campaigns:  # real-time autopilot campaigns; several workers share them through DBOS workflow ids
-        from brandcrew.jobs.autopilot import drive_campaigns
-
-        background.append(
-            asyncio.create_task(drive_campaigns(stop, settings=settings, executor_id=executor_id))
-        )
+        background.append(asyncio.create_task(_drive_campaigns(stop, settings, executor_id)))
     if runs:  # the runs API's executor: claims runs any server process created
         background.append(asyncio.create_task(_execute_runs(settings, engine, executor_id, stop)))
     try:
@@ -71,6 +68,13 @@ async def run_worker(
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         shutdown_dbos()
+
+
+async def _drive_campaigns(stop: asyncio.Event, settings: Settings, executor_id: str) -> None:
+    """Drive real-time campaigns; the graphs are imported off the event loop (it takes seconds), so
+    publishing starts at once."""
+    module = await asyncio.to_thread(importlib.import_module, "brandcrew.jobs.autopilot")
+    await module.drive_campaigns(stop, settings=settings, executor_id=executor_id)
 
 
 async def _execute_runs(settings: Settings, engine: Any, executor_id: str, stop: asyncio.Event) -> None:

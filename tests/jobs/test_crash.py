@@ -76,11 +76,18 @@ def _settle(pw: PublishingWorld, env: dict[str, str], executors: list[str], time
 def _crash_and_recover(
     pw: PublishingWorld, env: dict[str, str], executors: list[str], kills: int, seed: int
 ) -> None:
+    """Kill a random worker `kills` times, each time at a random moment after the workers have
+    published something since the last kill (whatever the machine's speed, a kill lands while
+    publishing is under way, never only during start-up)."""
     rng = random.Random(seed)
     procs = {e: _worker(env, e) for e in executors}
     try:
         for _ in range(kills):
-            time.sleep(rng.uniform(0.6, 2.5))
+            before = tally(pw).published
+            deadline = time.monotonic() + 60
+            while tally(pw).published == before and tally(pw).open and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.5))
             victim = rng.choice(executors)
             procs[victim].send_signal(signal.SIGKILL)
             procs[victim].wait()
@@ -105,6 +112,7 @@ def _env(tmp_path: Path, database_url: str, dbos_schema: str = "dbos") -> dict[s
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_sigkill_20_times_while_publishing_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     engine = make_engine(url)
@@ -123,6 +131,7 @@ def test_sigkill_20_times_while_publishing_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.timeout(900)
 def test_two_workers_on_postgres_killed_20_times(tmp_path: Path, postgres_engine: Any) -> None:
     schema = postgres_engine.url.query["options"].split("=")[-1]
     url = postgres_engine.url.render_as_string(hide_password=False)

@@ -14,6 +14,7 @@ from tests.utils.sandbox import FAULTS_30, drain_with_clock, make_publishing_wor
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 1,000 posts through faults; minutes on a loaded 2-core machine
 async def test_1000_posts_with_30_percent_faults_publish_exactly_once(sqlite_engine: Any) -> None:
     pw = make_publishing_world(sqlite_engine, TEST_CIPHER, seed=42, faults=FAULTS_30)
     queue_posts(pw, 1000, at=pw.world.now())
