@@ -201,8 +201,13 @@ def test_request_id_is_echoed_and_generated(client: TestClient) -> None:
     assert res.status_code == 404 and _error(res)["code"] == "NOT_FOUND"
 
 
-def test_traces_carry_the_request_id_when_tracing_is_configured(app: Any) -> None:
+def test_traces_carry_the_request_id_when_tracing_is_configured(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    # The CrewAI tests turn the OpenTelemetry SDK off for the whole session (no telemetry from crews).
+    monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
 
     from brandcrew.server.tracing import configure_tracing
 
