@@ -34,8 +34,11 @@ typecheck: venv
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# One pytest worker per core (xdist); every test has its own data dir, PostgreSQL schema and Redis prefix.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 pytest: venv browser
-	$(BIN)/python -m pytest -q --cov=brandcrew --cov-report=term --cov-fail-under=85 -p no:cacheprovider
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15 \
+		--cov=brandcrew --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 
 test: lint typecheck pytest
 

@@ -123,7 +123,10 @@ class _Driver:
             config = self.config(cycle)
             for _ in range(10):
                 snapshot = await self.graph.aget_state(config)
-                if snapshot.values and not snapshot.next:
+                # Done means no task left at all. `snapshot.next` is not that: it leaves out tasks
+                # whose writes were saved before a crash hit ahead of the step's checkpoint, and
+                # those writes still have to be applied and the graph carried on from them.
+                if snapshot.values and not snapshot.tasks:
                     return _outcome(snapshot.values, waiting=False)
                 if snapshot.values and any(t.interrupts for t in snapshot.tasks):
                     return _outcome(snapshot.values, waiting=True)
