@@ -8,7 +8,7 @@ EXTRAS ?= postgres,redis,pinecone,ml,mcp,crewai,otel,dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)-$(subst $(comma),_,$(EXTRAS))
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: venv demo test lint typecheck browser pytest bench clean
+.PHONY: venv demo test lint typecheck browser pytest bench bench-tools clean
 
 venv: $(STAMP)
 
@@ -42,7 +42,11 @@ pytest: venv browser
 
 test: lint typecheck pytest
 
-bench: venv
+# wrk (Debian's package) drives the server benchmark's GET load: cheaper per request than a Python client.
+bench-tools:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: venv bench-tools
 	$(BIN)/python -m bench.llm_runtime
 
 clean:

@@ -17,8 +17,9 @@ Peer measured in the same run: a bare FastAPI app (`bench/_bare_app.py`) reading
 the same database under the same uvicorn and worker count, with none of brandcrew's request work;
 the ratio says what auth, tenancy, limits, logs and metrics cost.
 
-The load generator is a raw-asyncio HTTP/1.1 client in this process; it shares the machine's 2 cores
-with the server, as any client on the same machine would.
+The GET load comes from `wrk` when it is installed (`make bench` installs Debian's package), else
+from a raw-asyncio HTTP/1.1 client in this process (the JSON says which: `get_client`); the runs load
+always comes from that Python client. Either shares the machine's 2 cores with the server.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench import _wrk as wrk
 from bench._http_load import LoadResult, free_port, get_load, stream_load
 from bench._table import console, emit_json, percentile, print_table
 
@@ -110,6 +112,25 @@ def _threads(base: str, headers: dict[str, str], count: int) -> list[str]:
         return [http.post("/threads", json={}).raise_for_status().json()["thread_id"] for _ in range(count)]
 
 
+def _get_summary(
+    port: int, path: str, headers: dict[str, str], clients: int, seconds: float
+) -> dict[str, Any]:
+    """GET load on `path`: from wrk when installed, else from the Python client (noted in the table)."""
+    if wrk.available():
+        wrk.get_load(f"http://127.0.0.1:{port}{path}", headers, clients=clients, seconds=1)  # warm-up
+        got = wrk.get_load(f"http://127.0.0.1:{port}{path}", headers, clients=clients, seconds=seconds)
+        return {
+            "rps": got.rps,
+            "p50_ms": got.p50_ms,
+            "p99_ms": got.p99_ms,
+            "errors": float(got.errors),
+            "client": "wrk",
+        }
+    asyncio.run(get_load("127.0.0.1", port, path, headers, clients=clients, duration_s=1.0))  # warm-up
+    result = asyncio.run(get_load("127.0.0.1", port, path, headers, clients=clients, duration_s=seconds))
+    return {**_summary(result), "client": "python"}
+
+
 def _summary(result: LoadResult) -> dict[str, float]:
     ms = [x * 1000 for x in result.latencies]
     return {
@@ -143,12 +164,7 @@ def run(clients: int, seconds: float, workers: int, workdir: Path) -> dict[str, 
         seeded = _seed(base)
         headers = seeded["headers"]
         get_path = f"/api/posts/{seeded['post_id']}"
-        asyncio.run(
-            get_load("127.0.0.1", port, get_path, headers, clients=clients, duration_s=1.0)
-        )  # warm-up
-        out["brandcrew_get"] = _summary(
-            asyncio.run(get_load("127.0.0.1", port, get_path, headers, clients=clients, duration_s=seconds))
-        )
+        out["brandcrew_get"] = _get_summary(port, get_path, headers, clients, seconds)
         threads = _threads(base, headers, clients)
 
         def request_for(index: int) -> tuple[str, dict[str, Any]]:
@@ -198,11 +214,7 @@ def run(clients: int, seconds: float, workers: int, workdir: Path) -> dict[str, 
     try:
         bare_base = f"http://127.0.0.1:{bare_port}"
         _wait_ready(f"{bare_base}/docs", bare, workdir / "bare.log")
-        path = f"/api/posts/{seeded['post_id']}"
-        asyncio.run(get_load("127.0.0.1", bare_port, path, {}, clients=clients, duration_s=1.0))
-        out["bare_get"] = _summary(
-            asyncio.run(get_load("127.0.0.1", bare_port, path, {}, clients=clients, duration_s=seconds))
-        )
+        out["bare_get"] = _get_summary(bare_port, f"/api/posts/{seeded['post_id']}", {}, clients, seconds)
     finally:
         _stop(bare)
     return out
@@ -239,6 +251,7 @@ def report(out: dict[str, Any]) -> dict[str, Any]:
         "errors": int(bc["errors"] + bare["errors"] + runs["errors"]),
         "clients": out["clients"],
         "workers": out["workers"],
+        "get_client": bc["client"],
     }
     console.print(
         f"goals: GET >= 500 req/s with p99 < 100 ms -> {figures['get_rps']} req/s, p99 {figures['get_p99_ms']} ms; "

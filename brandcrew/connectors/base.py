@@ -110,6 +110,8 @@ class RemoteMessage(BaseModel):
     created_at: datetime
     in_reply_to: str | None = None
     """The remote post a comment is on."""
+    author_followers: int | None = None
+    """The author's follower count, where the platform sends it with the message."""
 
 
 class Connector(ABC):

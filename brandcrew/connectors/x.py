@@ -352,7 +352,7 @@ class XConnector(HTTPConnector):
             "event_types": "MessageCreate",
             "dm_event.fields": "id,text,event_type,dm_conversation_id,created_at,sender_id",
             "expansions": "sender_id",
-            "user.fields": "username,name",
+            "user.fields": "username,name,public_metrics",
         }
         messages: list[RemoteMessage] = []
         pages = self._paged(account, "/2/dm_events", params, token_param="pagination_token")
@@ -373,6 +373,7 @@ class XConnector(HTTPConnector):
                         author_name=str(users.get(sender, {}).get("name", "")),
                         text=str(event.get("text", "")),
                         created_at=created,
+                        author_followers=_followers(users.get(sender)),
                     )
                 )
         return messages
@@ -418,3 +419,11 @@ class XConnector(HTTPConnector):
             if not next_token:
                 return
             query[token_param] = str(next_token)
+
+
+def _followers(user: dict[str, Any] | None) -> int | None:
+    """A user object's followers_count (public_metrics), None when the platform did not send it."""
+    metrics = (user or {}).get("public_metrics")
+    if not isinstance(metrics, dict) or "followers_count" not in metrics:
+        return None
+    return _int(metrics, "followers_count")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel
@@ -602,9 +602,9 @@ async def decide_approval(
     from langgraph.types import Command
 
     from brandcrew.errors import UserError
-    from brandcrew.services import audit
+    from brandcrew.services import approvals
     from brandcrew.services.accounts import default_accounts_service
-    from brandcrew.services.errors import Conflict, NotFound
+    from brandcrew.services.errors import NotFound
     from brandcrew.store.crypto import load_cipher
     from brandcrew.store.engine import get_engine
     from brandcrew.store.tables import Approval
@@ -623,25 +623,13 @@ async def decide_approval(
             or (workspace_id is not None and approval.workspace_id != workspace_id)
         ):
             raise NotFound(f"no autopilot approval {approval_id!r} (see `brandcrew autopilot approve list`)")
-        if approval.status != "pending":
-            raise Conflict(f"approval {approval_id} was already decided ({approval.status})")
-        approval.status = "rejected" if action == "reject" else "approved"
-        approval.decided_by, approval.decided_at = user or "cli", utcnow()
-        approval.comments = [
-            *approval.comments,
-            {"action": action, "text": text, "reason": reason, "by": user},
-        ]
-        if reason:
-            approval.reason = f"{approval.reason or ''}; decision: {reason}".strip("; ")
-        session.add(approval)
-        audit.record(
+        approvals.record_decision(
             session,
-            workspace_id=approval.workspace_id,
-            user_id=user,
-            action=action if action != "edit" else "edit_approve",
-            resource="approval",
-            resource_id=approval.id,
-            changes={"resource": "post", "resource_id": approval.resource_id, "text": text, "reason": reason},
+            approval=approval,
+            action=cast(approvals.Action, action),  # checked above
+            text=text,
+            reason=reason,
+            user_id=user or "cli",
         )
         thread = approval.thread_id or ""
         siblings = session.exec(select(Approval).where(Approval.thread_id == thread)).all()

@@ -13,6 +13,7 @@ from brandcrew.server.routes import (
     audit,
     auth,
     campaigns,
+    channels,
     commerce,
     costs,
     inbox,
@@ -40,6 +41,7 @@ api_router.include_router(audit.router)
 api_router.include_router(accounts.router)
 api_router.include_router(accounts.workspace_router)
 api_router.include_router(listening.router)
+api_router.include_router(channels.router)
 api_router.include_router(inbox.router)
 api_router.include_router(approvals.router)
 api_router.include_router(approvals.workflows_router)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -50,14 +52,26 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A database session for one request; writes take SQLite's write lock up front, so a read that
-    turns into a write never fails on a lock upgrade."""
+    turns into a write never fails on a lock upgrade.
+
+    Async, so opening it costs no thread hop (a Session connects only when the route first uses it,
+    in the route's own thread); closing it hands the connection back, off the loop where that is
+    network I/O.
+    """
     engine = request.app.state.services.engine
-    if request.method not in ("GET", "HEAD") and is_sqlite(engine):
+    sqlite = is_sqlite(engine)
+    if request.method not in ("GET", "HEAD") and sqlite:
         engine = engine.execution_options(sqlite_immediate=True)
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if sqlite:
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -106,13 +120,21 @@ def _from_api_key(request: Request, key: str) -> Principal:
     return principal
 
 
-def authenticate(request: Request) -> Principal:
-    """The caller from a Bearer access token, a Bearer API key or an `x-api-key` header; 401 otherwise."""
+async def authenticate(request: Request) -> Principal:
+    """The caller from a Bearer access token, a Bearer API key or an `x-api-key` header; 401 otherwise.
+
+    Async, so the common case (a JWT and in-process limits) costs no thread hop; the database (an
+    API key not in the short cache) and Redis limits are reached from a worker thread.
+    """
     token = _bearer(request)
     if not token:
         raise ApiError(401, "UNAUTHORIZED", "authentication required", headers={"WWW-Authenticate": "Bearer"})
     if token.startswith("bc_"):
-        principal = _from_api_key(request, token)
+        hit = request.app.state.api_key_cache.get(token)
+        if hit is not None and hit[0] > time.monotonic():
+            principal = hit[1]
+        else:
+            principal = await run_in_threadpool(_from_api_key, request, token)
     else:
         signer: TokenSigner = request.app.state.signer
         try:
@@ -127,9 +149,10 @@ def authenticate(request: Request) -> Principal:
         )
     request.state.principal = principal
     limiter: RateLimiter = request.app.state.limiter
-    _enforce(
-        limiter.check(path=request.url.path, user_key=principal.actor, workspace_id=principal.workspace_id)
+    check = functools.partial(
+        limiter.check, path=request.url.path, user_key=principal.actor, workspace_id=principal.workspace_id
     )
+    _enforce(await run_in_threadpool(check) if limiter.blocking else check())
     return principal
 
 
@@ -158,7 +181,7 @@ PrincipalDep = Annotated[Principal, Depends(authenticate)]
 def require(permission: str) -> Any:
     """A dependency that admits callers holding `permission` and answers 403 to the others."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if permission not in principal.permissions:
             raise ApiError(
                 403, "FORBIDDEN", f"this action needs the permission {permission!r}", {"role": principal.role}

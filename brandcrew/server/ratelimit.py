@@ -123,6 +123,8 @@ class RateLimiter:
     def __init__(self, store: RateLimitStore, rules: RateLimitRules | None = None) -> None:
         self.store = store
         self.rules = rules or RateLimitRules()
+        self.blocking = not isinstance(store, MemoryRateLimitStore)
+        """The store does network I/O (Redis): call it off the event loop."""
 
     @property
     def enabled(self) -> bool:

@@ -1,22 +1,26 @@
 """Approvals of a workspace as people see them: what is being approved, comments, and decisions.
 
-Three kinds wait for a person: autopilot posts (their cycle's graph is paused on an `interrupt`;
-deciding them resumes it, `jobs.autopilot.decide_approval`), inbox replies held by a reply workflow
-(approving sends them, `services.inbox.deliver_reply`) and crisis holding statements (a decision
-records the final text; publishing a statement is a person's act). This module reads them all and
-records decisions on the last two; the caller sends the reply first, so a failed send leaves the
-approval pending.
+Four kinds wait for a person: autopilot posts (their cycle's graph is paused on an `interrupt`;
+deciding them resumes it, `jobs.autopilot.decide_approval`), posts a person submitted for approval
+(`submit_post`; the last approval schedules them when a time was asked for), inbox replies held by a
+reply workflow (approving sends them, `services.inbox.deliver_reply`) and crisis holding statements
+(a decision records the final text; publishing a statement is a person's act). Every approval is
+opened under the workspace's active workflow for its resource (`open_approval`), and people hear of
+it through the workspace's alert channels: each step's approvers when the step opens
+(`approval_requested`), the requester when it is decided (`approval_decided`). This module reads
+them all and records decisions; the caller sends a reply first, so a failed send leaves the approval
+pending.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
-from brandcrew.services import audit
+from brandcrew.services import audit, workflows
 from brandcrew.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from brandcrew.store.tables import (
     Approval,
@@ -36,8 +40,11 @@ __all__ = (
     "describe",
     "get_approval",
     "list_approvals",
+    "notify_decided",
+    "open_approval",
     "record_decision",
     "record_step_approval",
+    "submit_post",
 )
 
 Action = Literal["approve", "edit", "reject"]
@@ -131,6 +138,204 @@ def describe(session: Session, approval: Approval) -> ApprovalItem:
         item.text = str(decision["text"])
     item.platform = item.platforms[0] if item.platforms else None
     return item
+
+
+_NOUNS = {"post": "Post", "reply": "Inbox reply", "statement": "Holding statement"}
+
+
+def open_approval(session: Session, approval: Approval, *, now: datetime | None = None) -> Approval:
+    """Save a new approval under the workspace's active workflow for its resource (unless it names
+    one already) and notify the approvers of its first step."""
+    if approval.workflow_id is None:
+        workflow = workflows.active_workflow(session, approval.workspace_id, approval.resource)
+        approval.workflow_id = workflow.id if workflow is not None else None
+    session.add(approval)
+    session.flush()
+    _notify_step(session, approval, now=now)
+    return approval
+
+
+def _people(session: Session, user_ids: list[str], workspace_id: str) -> list[dict[str, str]]:
+    out = []
+    for user_id in user_ids:
+        user = session.get(User, user_id)
+        if user is not None and user.workspace_id == workspace_id:
+            out.append({"id": user.id, "name": user.name, "email": user.email})
+    return out
+
+
+def _notify(
+    session: Session,
+    approval: Approval,
+    *,
+    kind: str,
+    key: str,
+    reason: str,
+    details: dict[str, Any],
+    now: datetime | None,
+) -> None:
+    # Imported here: the alerts service opens approvals itself (holding statements).
+    from brandcrew.services.alerts.lifecycle import record_alert
+
+    at = now or utcnow()
+    text = describe(session, approval).text
+    record_alert(
+        session,
+        workspace_id=approval.workspace_id,
+        query_id=None,
+        query_name=None,
+        kind=kind,
+        rule_key=f"{kind}:{approval.id}:{key}",
+        severity="low",
+        reason=reason,
+        details={
+            "approval_id": approval.id,
+            "resource": approval.resource,
+            "resource_id": approval.resource_id,
+            "text": text[:280],
+            **details,
+        },
+        window_start=at,
+        window_end=at,
+        cooldown=timedelta(0),
+        pause=False,
+        now=at,
+    )
+
+
+def _notify_step(session: Session, approval: Approval, *, now: datetime | None = None) -> None:
+    """Tell the approvers of the approval's current step that it waits for them."""
+    workflow = session.get(WorkflowDefinition, approval.workflow_id) if approval.workflow_id else None
+    noun = _NOUNS.get(approval.resource, approval.resource)
+    if workflow is None or approval.step >= len(workflow.steps or []):
+        reason = f"{noun} waiting for approval by anyone who may decide approvals"
+        details: dict[str, Any] = {
+            "step": 0,
+            "steps": 1,
+            "approvers": [],
+            "roles": list(workflows.DECIDING_ROLES),
+        }
+    else:
+        step = workflow.steps[approval.step]
+        people = _people(session, list(step.get("approvers", [])), approval.workspace_id)
+        who = ", ".join([p["name"] for p in people] + [f"any {r}" for r in step.get("roles", [])])
+        reason = (
+            f"{noun} waiting for approval: step {approval.step + 1} of {len(workflow.steps)} "
+            f"({step.get('name')}) of workflow {workflow.name!r}, by {who}"
+        )
+        details = {
+            "workflow_id": workflow.id,
+            "step": approval.step,
+            "steps": len(workflow.steps),
+            "step_name": step.get("name"),
+            "approvers": people,
+            "roles": list(step.get("roles", [])),
+        }
+    _notify(
+        session,
+        approval,
+        kind="approval_requested",
+        key=str(approval.step),
+        reason=reason,
+        details=details,
+        now=now,
+    )
+
+
+def notify_decided(session: Session, approval: Approval, *, now: datetime | None = None) -> None:
+    """Tell whoever asked for a decided approval how it went."""
+    decision = _last_decision(approval) or {}
+    by = _people(session, [approval.decided_by or ""], approval.workspace_id)
+    who = by[0]["name"] if by else (approval.decided_by or "someone")
+    noun = _NOUNS.get(approval.resource, approval.resource)
+    verb = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}.get(
+        str(decision.get("action")), approval.status
+    )
+    reason = f"{noun} {verb} by {who}" + (f": {decision['reason']}" if decision.get("reason") else "")
+    requester = _people(session, [approval.requested_by or ""], approval.workspace_id)
+    _notify(
+        session,
+        approval,
+        kind="approval_decided",
+        key="decided",
+        reason=reason,
+        details={"status": approval.status, "decided_by": approval.decided_by, "requested_by": requester},
+        now=now,
+    )
+
+
+def submit_post(
+    session: Session,
+    *,
+    workspace_id: str,
+    post_id: str,
+    user_id: str | None,
+    workflow_id: str | None = None,
+    scheduled_at: datetime | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Approval:
+    """Submit a post for approval (seed flow 6): under the given or the active post workflow, or a
+    single decision by anyone who may decide approvals; approving it schedules it at `scheduled_at`."""
+    post = session.get(Post, post_id)
+    if post is None or post.workspace_id != workspace_id:
+        raise NotFound(f"post {post_id} not found")
+    if post.status not in ("draft", "failed", "approved", "pending_approval"):
+        raise Conflict(f"post {post_id} is {post.status}; only drafts can be submitted for approval")
+    pending = session.exec(
+        select(Approval.id).where(
+            Approval.workspace_id == workspace_id,
+            Approval.resource == "post",
+            Approval.resource_id == post_id,
+            Approval.status == "pending",
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(
+            f"post {post_id} already waits for approval {pending}", details={"approvalId": pending}
+        )
+    if workflow_id is not None:
+        workflow = workflows.get_workflow(session, workspace_id=workspace_id, workflow_id=workflow_id)
+        if not workflow.is_active or "post" not in (workflow.resources or []):
+            raise ValidationFailed(
+                f"workflow {workflow.name!r} is not an active workflow for posts",
+                details={"field": "workflowId"},
+            )
+    at = now or utcnow()
+    if scheduled_at is not None and scheduled_at < at - timedelta(minutes=1):
+        raise ValidationFailed("the scheduled time is in the past", details={"field": "scheduledAt"})
+    approval = Approval(
+        workspace_id=workspace_id,
+        workflow_id=workflow_id,
+        resource="post",
+        resource_id=post_id,
+        requested_by=user_id,
+        created_at=at,
+        comments=[{"author": user_id or "user", "text": comment.strip(), "at": at.isoformat()}]
+        if comment and comment.strip()
+        else [],
+    )
+    post.status, post.approval_status = "pending_approval", "pending"
+    post.scheduled_at = scheduled_at
+    post.updated_at = at
+    session.add(post)
+    open_approval(session, approval, now=at)
+    post.approval_workflow_id = approval.workflow_id
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        action="request_approval",
+        resource="approval",
+        resource_id=approval.id,
+        changes={
+            "post_id": post_id,
+            "workflow_id": approval.workflow_id,
+            "scheduled_at": str(scheduled_at or ""),
+        },
+    )
+    session.flush()
+    return approval
 
 
 def get_approval(session: Session, *, workspace_id: str, approval_id: str) -> Approval:
@@ -247,6 +452,7 @@ def record_decision(
         },
     )
     session.flush()
+    notify_decided(session, approval, now=now)
     return approval
 
 
@@ -308,7 +514,8 @@ def record_step_approval(
             "at": (now or utcnow()).isoformat(),
         },
     ]
-    if len(votes) + 1 >= int(step.get("min_approvals", 1)):
+    advanced = len(votes) + 1 >= int(step.get("min_approvals", 1))
+    if advanced:
         approval.step += 1
     session.add(approval)
     audit.record(
@@ -321,4 +528,6 @@ def record_step_approval(
         changes={"step": step.get("name"), "text": text, "next_step": approval.step},
     )
     session.flush()
+    if advanced:
+        _notify_step(session, approval, now=now)
     return False

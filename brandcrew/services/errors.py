@@ -39,6 +39,13 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+class ApprovalRequired(ServiceError):
+    """The workspace's approval workflow must approve this first."""
+
+    code = "APPROVAL_REQUIRED"
+    status_code = 409
+
+
 class PublishingPaused(ServiceError):
     """Publishing is paused for this brand (crisis or a person) until someone clears it."""
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
 from brandcrew.connectors.errors import ConnectorError, RateLimited, Rejected
-from brandcrew.services import audit, inbox_rules
+from brandcrew.services import approvals, audit, inbox_rules, workflows
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.errors import (
     Conflict,
@@ -180,16 +180,10 @@ def save_reply_draft(
     )
     session.add(draft)
     session.flush()
-    workflow = reply_workflow(session, workspace_id)
-    approval = Approval(
-        workspace_id=workspace_id,
-        workflow_id=workflow.id if workflow is not None else None,
-        resource="reply",
-        resource_id=draft.id,
-        requested_by=actor,
+    approval = approvals.open_approval(
+        session,
+        Approval(workspace_id=workspace_id, resource="reply", resource_id=draft.id, requested_by=actor),
     )
-    session.add(approval)
-    session.flush()
     audit.record(
         session,
         workspace_id=workspace_id,
@@ -425,12 +419,7 @@ class ReplyOutcome(BaseModel):
 
 def reply_workflow(session: Session, workspace_id: str) -> WorkflowDefinition | None:
     """The workspace's active approval workflow for replies, if it has one (then replies wait)."""
-    rows = session.exec(
-        select(WorkflowDefinition)
-        .where(WorkflowDefinition.workspace_id == workspace_id, col(WorkflowDefinition.is_active).is_(True))
-        .order_by(col(WorkflowDefinition.created_at))
-    ).all()
-    return next((w for w in rows if "reply" in (w.resources or [])), None)
+    return workflows.active_workflow(session, workspace_id, "reply")
 
 
 def _reply_target(session: Session, conversation: Conversation) -> str:
@@ -497,15 +486,16 @@ async def send_reply(
             )
             session.add(draft)
             session.flush()
-            approval = Approval(
-                workspace_id=workspace_id,
-                workflow_id=workflow.id,
-                resource="reply",
-                resource_id=draft.id,
-                requested_by=user_id,
+            approval = approvals.open_approval(
+                session,
+                Approval(
+                    workspace_id=workspace_id,
+                    workflow_id=workflow.id,
+                    resource="reply",
+                    resource_id=draft.id,
+                    requested_by=user_id,
+                ),
             )
-            session.add(approval)
-            session.flush()
             audit.record(
                 session,
                 workspace_id=workspace_id,

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
 from brandcrew.services import audit
@@ -49,6 +49,7 @@ from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import (
     Conversation,
     InboxRule,
+    Mention,
     SavedReply,
     SocialAccount,
     User,
@@ -134,6 +135,9 @@ class InboxSettings(BaseModel):
     """Time to first answer by priority."""
     vip_authors: list[str] = Field(default_factory=list)
     """Author ids or usernames (without @) treated as VIPs by rules with `vip: true`."""
+    vip_min_followers: int | None = None
+    """Authors with at least this many followers are VIPs too (the message's count, else the most
+    the author was seen with in the workspace's listening mentions)."""
     auto_replies: dict[Intent, str] = Field(default_factory=dict)
     """Intent -> saved reply id: only these intents are answered automatically."""
     webhook_configured: bool = False
@@ -159,6 +163,7 @@ def inbox_settings(session: Session, workspace_id: str) -> InboxSettings:
     return InboxSettings(
         sla_minutes=sla,
         vip_authors=list(raw.get("vip_authors") or []),
+        vip_min_followers=raw.get("vip_min_followers") or None,
         auto_replies=dict(raw.get("auto_replies") or {}),
         webhook_configured=bool(raw.get("webhook_secret")),
     )
@@ -170,10 +175,12 @@ def update_inbox_settings(
     workspace_id: str,
     sla_minutes: dict[str, int] | None = None,
     vip_authors: Sequence[str] | None = None,
+    vip_min_followers: int | None = None,
     auto_replies: dict[str, str] | None = None,
     user_id: str | None = None,
 ) -> InboxSettings:
-    """Change the SLA defaults, the VIP list or the auto-replied intents (each saved reply checked)."""
+    """Change the SLA defaults, the VIPs (a list, a follower count) or the auto-replied intents (each
+    saved reply checked)."""
     workspace = _workspace(session, workspace_id)
     raw = _settings_of(workspace)
     changes: dict[str, Any] = {}
@@ -188,6 +195,8 @@ def update_inbox_settings(
     if vip_authors is not None:
         raw["vip_authors"] = sorted({a.strip().lstrip("@").lower() for a in vip_authors if a.strip()})
         changes["vip_authors"] = raw["vip_authors"]
+    if vip_min_followers is not None:
+        raw["vip_min_followers"] = changes["vip_min_followers"] = vip_min_followers or None
     if auto_replies is not None:
         for intent, reply_id in auto_replies.items():
             if intent not in INTENTS:
@@ -448,6 +457,27 @@ def _matches(
     )
 
 
+def _followers_reach(
+    session: Session, conversation: Conversation, remote: RemoteMessage, threshold: int | None
+) -> bool:
+    """True when the author has at least `threshold` followers, by the message or by listening."""
+    if not threshold:
+        return False
+    followers = remote.author_followers
+    if followers is None:
+        handle = (remote.author_name or "").lstrip("@")
+        seen = session.exec(
+            select(func.max(Mention.author_followers)).where(
+                Mention.workspace_id == conversation.workspace_id,
+                Mention.platform == conversation.platform,
+                (col(Mention.author_id) == remote.author_id)
+                | (func.lower(Mention.author_username) == handle.lower()),
+            )
+        ).one()
+        followers = int(seen or 0)
+    return followers >= threshold
+
+
 def route_message(
     session: Session,
     *,
@@ -460,7 +490,7 @@ def route_message(
     intent = classify_intent(remote.text)
     vip = bool(
         {remote.author_id.lower(), (remote.author_name or "").lstrip("@").lower()} & set(settings.vip_authors)
-    )
+    ) or _followers_reach(session, conversation, remote, settings.vip_min_followers)
     conversation.intent = intent
     sla_override: int | None = None
     matched: list[str] = []

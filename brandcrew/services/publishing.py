@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from brandcrew.connectors.drafts import MediaItem, PostDraft
 from brandcrew.connectors.validation import Violation, validate
-from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, PublishingPaused, ValidationFailed
+from brandcrew.services import audit, workflows
+from brandcrew.services.errors import ApprovalRequired, Conflict, NotFound, PublishingPaused, ValidationFailed
 from brandcrew.store.tables import (
     Campaign,
     MediaAsset,
@@ -236,8 +236,10 @@ def update_post(
     if content is not None or targets is not None:
         post.version += 1
         _cancel_pending_outbox(session, post.id)
-        if post.status == "scheduled":
+        if post.status in ("scheduled", "approved"):
             post.status = "draft"  # a changed post must be scheduled (and approved) again
+        if post.approval_status == "approved":
+            post.approval_status = None
         _snapshot(session, post, variants, user_id)
     post.updated_at = utcnow()
     session.add(post)
@@ -450,6 +452,13 @@ def schedule_post(
         raise PublishingPaused(f"publishing is paused for this brand: {workspace.publishing_paused_reason}")
     if post.status not in ("draft", "approved", "scheduled", "failed"):
         raise Conflict(f"post {post_id} is {post.status} and cannot be scheduled")
+    workflow = workflows.active_workflow(session, workspace_id, "post")
+    if workflow is not None and post.approval_status != "approved":
+        raise ApprovalRequired(
+            f"post {post_id} needs approval under the workflow {workflow.name!r} before it is scheduled "
+            "or published: submit it with POST /api/workflows/execute",
+            details={"workflowId": workflow.id, "approvalStatus": post.approval_status},
+        )
     at = as_utc(at) or now
     if at < now - timedelta(minutes=1):
         raise ValidationFailed(

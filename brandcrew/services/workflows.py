@@ -2,10 +2,13 @@
 
 A definition is checked when it is saved: every step names approvers (members of the workspace who
 may decide approvals) and/or roles that may, and needs no more approvals than it has named approvers.
-An active workflow for replies makes a person's inbox reply wait for approval (`services.inbox`);
-its steps are decided in order, each by its named approvers or roles, as many as the step needs
-(`services.approvals.record_step_approval`). Posts and statements do not go through workflows yet
-(the autopilot's own approval policy decides which posts wait for a person).
+Every approval opened while the workspace has an active workflow for its resource runs under it
+(`services.approvals.open_approval`): its steps are decided in order, each by its named approvers or
+roles, as many as the step needs (`services.approvals.record_step_approval`), and each step's
+approvers are notified. An active workflow for replies makes a person's inbox reply wait for approval
+(`services.inbox`); one for posts means a post must be approved (`POST /api/workflows/execute`)
+before it can be scheduled or published (`services.publishing`). The autopilot's own policy still
+decides which of its posts wait for a person; those that wait go through the workflow.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = (
     "DECIDING_ROLES",
     "RESOURCES",
     "WorkflowStep",
+    "active_workflow",
     "create_workflow",
     "delete_workflow",
     "get_workflow",
@@ -136,6 +140,16 @@ def create_workflow(
         changes={"name": name, "resources": row.resources, "steps": row.steps, "is_active": is_active},
     )
     return row
+
+
+def active_workflow(session: Session, workspace_id: str, resource: str) -> WorkflowDefinition | None:
+    """The workspace's active workflow for `resource` (the oldest, when several cover it), or None."""
+    rows = session.exec(
+        select(WorkflowDefinition)
+        .where(WorkflowDefinition.workspace_id == workspace_id, col(WorkflowDefinition.is_active).is_(True))
+        .order_by(col(WorkflowDefinition.created_at), col(WorkflowDefinition.id))
+    ).all()
+    return next((w for w in rows if resource in (w.resources or [])), None)
 
 
 def get_workflow(session: Session, *, workspace_id: str, workflow_id: str) -> WorkflowDefinition:

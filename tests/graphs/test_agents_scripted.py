@@ -30,6 +30,7 @@ from brandcrew.llm.messages import ModelRequest, ModelResponse, ToolCall
 from brandcrew.llm.testing import Step
 from brandcrew.llm.usage import LlmUsage
 from brandcrew.services import analytics, inbox, publishing
+from brandcrew.services.alerts import NOTICE_KINDS
 from brandcrew.services.listening.polling import poll_workspace, query_filter, search_string
 from brandcrew.services.listening.sentiment import LexiconAnalyzer
 from brandcrew.services.publishing import PostContent, PostTarget
@@ -731,11 +732,16 @@ async def test_crisis_management_drafts_a_statement_that_waits_for_approval_and_
     assert_ledger(team, "crisis_management")
     read = {r.name: r for r in tool_results(team.llm.calls[-1])}
     with Session(team.services.engine) as session:
-        stored = session.exec(select(Alert).order_by(col(Alert.created_at).desc())).all()
+        stored = session.exec(
+            select(Alert).where(col(Alert.kind).not_in(NOTICE_KINDS)).order_by(col(Alert.created_at).desc())
+        ).all()
+        notices = session.exec(select(Alert).where(col(Alert.kind).in_(NOTICE_KINDS))).all()
         (approval,) = session.exec(select(Approval)).all()
         audit = session.exec(select(AuditLog).where(AuditLog.action == "propose_statement")).one()
     listed = read["crisis_alerts"].data
     assert sorted(a["id"] for a in listed) == sorted(a.id for a in stored), "the open alerts, all of them"
+    # The held statement is announced to whoever may approve it, not listed among the alerts.
+    assert [(n.kind, n.details["approval_id"]) for n in notices] == [("approval_requested", approval.id)]
     assert [a["created_at"] for a in listed] == sorted((a["created_at"] for a in listed), reverse=True)
     negative = read["search_mentions"].data
     assert read["search_mentions"].untrusted and negative

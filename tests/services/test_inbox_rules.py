@@ -15,7 +15,16 @@ from brandcrew.connectors.base import RemoteMessage
 from brandcrew.services import alerts, inbox, inbox_rules
 from brandcrew.services.errors import ValidationFailed
 from brandcrew.services.inbox_rules import RuleActions, RuleConditions
-from brandcrew.store.tables import Alert, AlertDelivery, Conversation, SocialAccount, User, Workspace, as_utc
+from brandcrew.store.tables import (
+    Alert,
+    AlertDelivery,
+    Conversation,
+    Mention,
+    SocialAccount,
+    User,
+    Workspace,
+    as_utc,
+)
 from tests.utils.domain import TEST_CIPHER
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -161,6 +170,49 @@ def test_vip_and_keyword_conditions_and_an_sla_only_brought_forward(sqlite_engin
     # A later message in the same thread never pushes a running deadline back.
     _store(sqlite_engine, account, _message(3, "any news?", author="99", name="bigcafe", minutes=30))
     assert as_utc(_conversation(sqlite_engine, "t-99").sla_deadline) == T0 + timedelta(hours=1)
+
+
+def test_authors_with_enough_followers_are_vips_by_the_message_or_by_listening(sqlite_engine: Any) -> None:
+    ws, account, _ = _world(sqlite_engine)
+    with Session(sqlite_engine) as session:
+        inbox_rules.update_inbox_settings(session, workspace_id=ws, vip_min_followers=10_000)
+        inbox_rules.create_rule(
+            session,
+            workspace_id=ws,
+            name="big accounts",
+            conditions=RuleConditions(vip=True),
+            actions=RuleActions(priority="urgent", add_tags=["vip"]),
+        )
+        # Listening saw @roastery_rita with 25k followers; her DM does not say how many she has.
+        session.add(
+            Mention(
+                workspace_id=ws,
+                platform="instagram",
+                platform_mention_id="mn-1",
+                author_id="rita-1",
+                author_username="Roastery_Rita",
+                author_followers=25_000,
+                content="Loving the new beans",
+                created_at=T0 - timedelta(days=2),
+            )
+        )
+        session.commit()
+    assert inbox_rules.inbox_settings(Session(sqlite_engine), ws).vip_min_followers == 10_000
+    big = _message(1, "hello", author="big", name="bigvoice").model_copy(update={"author_followers": 10_000})
+    small = _message(2, "hello", author="small", name="smallvoice").model_copy(
+        update={"author_followers": 9_999}
+    )
+    known = _message(3, "hello", author="rita-2", name="@roastery_rita")  # another id, the same handle
+    unknown = _message(4, "hello", author="nobody", name="nobody")
+    _store(sqlite_engine, account, big, small, known, unknown)
+    priorities = {
+        a: _conversation(sqlite_engine, f"t-{a}").priority for a in ("big", "small", "rita-2", "nobody")
+    }
+    assert priorities == {"big": "urgent", "small": "medium", "rita-2": "urgent", "nobody": "medium"}
+    with Session(sqlite_engine) as session:  # 0 turns it off
+        inbox_rules.update_inbox_settings(session, workspace_id=ws, vip_min_followers=0)
+        session.commit()
+        assert inbox_rules.inbox_settings(session, ws).vip_min_followers is None
 
 
 def test_rules_refuse_members_of_other_workspaces_and_empty_actions(sqlite_engine: Any) -> None:

@@ -44,6 +44,9 @@ def snapshot(client: TestClient, owner: Account) -> dict[str, Any]:
             (q["id"], q["name"]) for q in _listed(client.get("/api/listening/queries", headers=h), "queries")
         ),
         "workflows": sorted(w["id"] for w in _listed(client.get("/api/workflows", headers=h), "workflows")),
+        "channels": sorted(
+            c["id"] for c in _listed(client.get("/api/notifications/channels", headers=h), "channels")
+        ),
         "products": sorted((p["id"], p["price"], p["inventoryQty"], p["updatedAt"]) for p in products),
         "influencers": sorted(
             (i["id"], i.get("notes")) for i in _listed(client.get("/api/influencers", headers=h), "items")
@@ -123,6 +126,16 @@ def seed_workspace(client: TestClient, owner: Account) -> SeededWorkspace:
     _seed_runs(client, owner, seeded)
     _seed_influencers(client, owner, seeded)
     _seed_commerce(client, owner, seeded)
+    hook = f"https://hooks.example.com/{owner.workspace_id}-approvals"
+    channels = _ok(
+        client.post(
+            "/api/notifications/channels",
+            json={"name": "Approvals", "kinds": ["approval_requested"], "notifications": {"webhook": hook}},
+            headers=h,
+        )
+    )["channels"]
+    seeded.ids["channels"] = channels[0]["id"]
+    seeded.markers.append(hook)
     seeded.snapshot = snapshot(client, owner)
     return seeded
 

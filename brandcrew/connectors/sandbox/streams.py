@@ -165,6 +165,7 @@ class StreamItem:
             text=self.text,
             created_at=self.created_at,
             in_reply_to=self.in_reply_to,
+            author_followers=self.author.followers,
         )
 
 

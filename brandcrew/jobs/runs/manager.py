@@ -122,7 +122,8 @@ class RunManager:
         its `end` when it has ended, so the client still learns that)."""
         local = self.bus._local.get(run_id)
         if local is not None and local.events:
-            return local.events[-1].seq
+            latest = local.events[-1]
+            return latest.seq - 1 if latest.event == END else latest.seq
         with Session(self.engine) as session:
             last = records.last_seq(session, run_id=run_id)
             ended = records.stream_closed(session, run_id=run_id, after=last)

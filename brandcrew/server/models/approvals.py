@@ -45,6 +45,17 @@ class ApprovalsOut(ApiModel):
     limit: int
 
 
+class SubmitIn(ApiModel):
+    """Submit a post for approval (seed flow 6): under a workflow (the active one for posts when left
+    out), to be scheduled at `scheduledAt` once approved."""
+
+    resource: Literal["post"] = "post"
+    resource_id: str = Field(min_length=1, max_length=64)
+    workflow_id: str | None = Field(default=None, min_length=1, max_length=64)
+    scheduled_at: datetime | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 class ApprovalOut(ApiModel):
     """`{approval}`."""
 

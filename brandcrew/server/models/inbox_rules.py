@@ -101,6 +101,7 @@ class InboxSettingsOut(ApiModel):
 
     sla_minutes: dict[Priority, int]
     vip_authors: list[str]
+    vip_min_followers: int | None
     auto_replies: dict[Intent, str]
     webhook_configured: bool
 
@@ -113,6 +114,8 @@ class InboxSettingsIn(ApiModel):
         default=None, max_length=1000
     )
     """Author ids or usernames."""
+    vip_min_followers: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    """Authors with at least this many followers are VIPs too; 0 turns it off."""
     auto_replies: dict[Intent, Id] | None = None
     """Only these intents are answered automatically, each with its saved reply; {} turns it off."""
     webhook_app_secret: Annotated[str, Field(min_length=8, max_length=512)] | None = None

@@ -17,6 +17,7 @@ from brandcrew.server.models.approvals import (
     EditIn,
     RejectIn,
     Resource,
+    SubmitIn,
     WorkflowIn,
     WorkflowOut,
     WorkflowPublic,
@@ -178,6 +179,28 @@ def create_workflow(body: WorkflowIn, principal: PrincipalDep, session: SessionD
     )
     session.commit()
     return WorkflowOut(workflow=WorkflowPublic.model_validate(row))
+
+
+@workflows_router.post(
+    "/execute", response_model=ApprovalOut, status_code=201, dependencies=[require(Permission.POST_UPDATE)]
+)
+def execute_workflow(body: SubmitIn, principal: PrincipalDep, session: SessionDep) -> ApprovalOut:
+    """Submit a post for approval: its workflow's first approvers are notified; the last approval
+    schedules it at `scheduledAt` (or leaves it approved, ready to schedule or publish)."""
+    row = approvals.submit_post(
+        session,
+        workspace_id=principal.workspace_id,
+        post_id=body.resource_id,
+        user_id=principal.user_id or principal.actor,
+        workflow_id=body.workflow_id,
+        scheduled_at=body.scheduled_at,
+        comment=body.comment,
+    )
+    out = ApprovalOut(
+        approval=ApprovalPublic.model_validate(approvals.describe(session, row), from_attributes=True)
+    )
+    session.commit()
+    return out
 
 
 @workflows_router.get("/{workflow_id}", response_model=WorkflowOut, dependencies=View)

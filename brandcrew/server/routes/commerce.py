@@ -198,10 +198,10 @@ def tag_post(post_id: str, body: TagIn, principal: PrincipalDep, session: Sessio
     return out
 
 
-def _caller_or_signature(request: Request) -> Principal | None:
+async def _caller_or_signature(request: Request) -> Principal | None:
     """The signed-in caller when the request carries a token or key; None for a store webhook."""
     if request.headers.get("authorization") or request.headers.get("x-api-key"):
-        return authenticate(request)
+        return await authenticate(request)
     return None
 
 

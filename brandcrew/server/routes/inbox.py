@@ -325,6 +325,7 @@ def put_settings(
         if body.sla_minutes is not None
         else None,
         vip_authors=body.vip_authors,
+        vip_min_followers=body.vip_min_followers,
         auto_replies={str(k): v for k, v in body.auto_replies.items()}
         if body.auto_replies is not None
         else None,

@@ -8,6 +8,7 @@ from brandcrew.services.alerts.delivery import channel_settings as channel_setti
 from brandcrew.services.alerts.delivery import list_channels as list_channels
 from brandcrew.services.alerts.delivery import notification_for as notification_for
 from brandcrew.services.alerts.delivery import remove_channel as remove_channel
+from brandcrew.services.alerts.lifecycle import NOTICE_KINDS as NOTICE_KINDS
 from brandcrew.services.alerts.lifecycle import PAUSE_PREFIX as PAUSE_PREFIX
 from brandcrew.services.alerts.lifecycle import STATUSES as STATUSES
 from brandcrew.services.alerts.lifecycle import acknowledge_alert as acknowledge_alert
@@ -21,6 +22,7 @@ from brandcrew.services.alerts.lifecycle import resolve_alert as resolve_alert
 from brandcrew.services.alerts.lifecycle import statement_for as statement_for
 
 __all__ = (
+    "NOTICE_KINDS",
     "PAUSE_PREFIX",
     "STATUSES",
     "AlertNotifier",

@@ -47,6 +47,8 @@ _TITLES = {
     "sentiment_drop": "Negative sentiment rising",
     "influencer": "Negative mention by an influential author",
     "sla_breach": "Inbox conversation past its response SLA",
+    "approval_requested": "Approval needed",
+    "approval_decided": "Approval decided",
 }
 
 
@@ -163,6 +165,13 @@ def notification_for(alert: Alert, *, brand_name: str) -> Notification:
         facts["Window"] = f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC"
     if details.get("topic"):
         facts["Topic"] = str(details["topic"])
+    if details.get("approval_id"):  # approval notices: what, for whom, and the text itself
+        facts = {"Approval": str(details["approval_id"]), "Resource": str(details.get("resource", "-"))}
+        people = details.get("approvers") or details.get("requested_by") or []
+        if people:
+            facts["For"] = ", ".join(f"{p['name']} <{p['email']}>" for p in people)
+        if details.get("text"):
+            lines.append(f"\n{details['text']}")
     return Notification(
         id=alert.id,
         title=f"{brand_name}: {_TITLES.get(alert.kind, alert.kind)}",

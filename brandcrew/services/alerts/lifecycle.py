@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from brandcrew.services import audit
+from brandcrew.services import approvals, audit
 from brandcrew.services.errors import Conflict, NotFound
 from brandcrew.services.workspaces import get_workspace, set_publishing_pause
 from brandcrew.store.tables import Alert, AlertChannel, AlertDelivery, Approval, as_utc, utcnow
 
 __all__ = (
+    "NOTICE_KINDS",
     "PAUSE_PREFIX",
     "SEVERITIES",
     "STATUSES",
@@ -40,6 +41,9 @@ __all__ = (
 PAUSE_PREFIX = "crisis alert "
 """Start of a publishing pause reason set by an alert: `crisis alert <id>: ...`."""
 STATUSES = ("open", "acknowledged", "resolved")
+NOTICE_KINDS = ("approval_requested", "approval_decided")
+"""Notices, not alerts: they ride the alert delivery queue to the channels that name them in their
+`kinds` (a channel with no kinds hears alerts only), and alert lists leave them out."""
 SEVERITIES = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -138,7 +142,7 @@ def _queue_deliveries(session: Session, alert: Alert, *, now: datetime) -> None:
     for channel in channels:
         if SEVERITIES.get(alert.severity, 1) < SEVERITIES.get(channel.min_severity, 0):
             continue
-        if channel.kinds and alert.kind not in channel.kinds:
+        if (channel.kinds or alert.kind in NOTICE_KINDS) and alert.kind not in channel.kinds:
             continue
         if channel.query_id is not None and channel.query_id != alert.query_id:
             continue  # an alert rule's channel hears only its own query
@@ -167,9 +171,15 @@ def list_alerts(
     workspace_id: str | None = None,
     status: str | Sequence[str] | None = None,
     limit: int = 50,
+    kinds: Sequence[str] | None = None,
 ) -> list[Alert]:
-    """Alerts, newest first, optionally of one workspace and with given statuses."""
+    """Alerts, newest first, optionally of one workspace, with given statuses and of given kinds
+    (by default every kind but the approval notices)."""
     stmt = select(Alert)
+    if kinds:
+        stmt = stmt.where(col(Alert.kind).in_(list(kinds)))
+    else:
+        stmt = stmt.where(col(Alert.kind).not_in(NOTICE_KINDS))
     if workspace_id is not None:
         stmt = stmt.where(Alert.workspace_id == workspace_id)
     if status:
@@ -287,18 +297,19 @@ def propose_statement(
     model: str | None = None,
 ) -> Approval:
     """Save a holding statement as a pending approval: it is never published until a person approves."""
-    approval = Approval(
-        workspace_id=workspace_id,
-        resource="statement",
-        resource_id=alert_id or "none",
-        requested_by=requested_by,
-        comments=[
-            {"author": requested_by or "agent", "text": statement, **({"model": model} if model else {})}
-        ],
-        thread_id=thread_id,
+    approval = approvals.open_approval(
+        session,
+        Approval(
+            workspace_id=workspace_id,
+            resource="statement",
+            resource_id=alert_id or "none",
+            requested_by=requested_by,
+            comments=[
+                {"author": requested_by or "agent", "text": statement, **({"model": model} if model else {})}
+            ],
+            thread_id=thread_id,
+        ),
     )
-    session.add(approval)
-    session.flush()
     audit.record(
         session,
         workspace_id=workspace_id,

@@ -22,17 +22,20 @@ from sqlmodel import Session, col, select
 
 from brandcrew.services import audit
 from brandcrew.services.alerts.delivery import add_channel, remove_channel
+from brandcrew.services.alerts.lifecycle import NOTICE_KINDS
 from brandcrew.services.errors import ValidationFailed
 from brandcrew.services.listening.queries import get_query
 from brandcrew.store.crypto import FieldCipher
-from brandcrew.store.tables import ListeningQuery, utcnow
+from brandcrew.store.tables import AlertChannel, ListeningQuery, utcnow
 
 __all__ = (
+    "ALERT_KINDS",
     "AlertCondition",
     "AlertRule",
     "EmailServer",
     "Notifications",
     "SmsGateway",
+    "add_workspace_channels",
     "alert_rules",
     "rule_of",
     "set_alert_rule",
@@ -181,6 +184,51 @@ def _channels(notifications: Notifications, name: str) -> list[tuple[str, str, d
         gateway = notifications.sms_gateway.model_dump(exclude_none=True)
         out.append((f"{name}: SMS", "sms", {**gateway, "to": notifications.sms}))
     return out
+
+
+ALERT_KINDS = ("crisis", "volume_spike", "sentiment_drop", "influencer", "sla_breach", *NOTICE_KINDS)
+"""What a workspace channel may subscribe to: listening alerts, inbox SLA breaches, approval notices."""
+
+
+def add_workspace_channels(
+    session: Session,
+    cipher: FieldCipher,
+    *,
+    workspace_id: str,
+    name: str,
+    kinds: list[str],
+    notifications: Notifications,
+    user_id: str | None = None,
+) -> list[AlertChannel]:
+    """Channels for every query's alerts and notices of `kinds` (e.g. the approval notices, which a
+    channel hears only when it names them), one per notification target."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed("channels need a name", details={"field": "name"})
+    unknown = sorted(set(kinds) - set(ALERT_KINDS))
+    if not kinds or unknown:
+        raise ValidationFailed(
+            f"kinds are one or more of {', '.join(ALERT_KINDS)}",
+            details={"field": "kinds", "unknown": unknown},
+        )
+    targets = _channels(notifications, name)
+    if not targets:
+        raise ValidationFailed(
+            "name at least one target: webhook, slack, email or sms", details={"field": "notifications"}
+        )
+    return [
+        add_channel(
+            session,
+            cipher,
+            workspace_id=workspace_id,
+            name=channel_name[:255],
+            kind=kind,
+            settings=settings,
+            kinds=list(dict.fromkeys(kinds)),
+            user_id=user_id,
+        )
+        for channel_name, kind, settings in targets
+    ]
 
 
 def rule_of(query: ListeningQuery) -> AlertRule | None:

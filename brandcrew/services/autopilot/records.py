@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from brandcrew.errors import UserError
-from brandcrew.services import audit
+from brandcrew.services import approvals, audit
 from brandcrew.services.autopilot.spec import CampaignSpec
 from brandcrew.services.workspaces import slugify
 from brandcrew.store.tables import Approval, Campaign, LlmCall, Post, utcnow
@@ -172,9 +172,7 @@ def request_approval(
         thread_id=thread_id,
         created_at=now,
     )
-    session.add(approval)
-    session.flush()
-    return approval
+    return approvals.open_approval(session, approval, now=now)
 
 
 class RunSummary(BaseModel):

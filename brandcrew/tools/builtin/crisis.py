@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from brandcrew.services import alerts
+from brandcrew.services.alerts import NOTICE_KINDS
 from brandcrew.store.tables import Alert
 from brandcrew.tools.builtin._session import session_for
 from brandcrew.tools.context import ToolContext
@@ -17,7 +18,9 @@ from brandcrew.tools.decorator import tool
 def crisis_alerts(ctx: ToolContext, include_resolved: bool = False) -> list[dict[str, Any]]:
     """Crisis and spike alerts for the brand, newest first, with why each fired."""
     with session_for(ctx) as session:
-        stmt = select(Alert).where(Alert.workspace_id == ctx.workspace_id)
+        stmt = select(Alert).where(
+            Alert.workspace_id == ctx.workspace_id, col(Alert.kind).not_in(NOTICE_KINDS)
+        )
         if not include_resolved:
             stmt = stmt.where(Alert.status != "resolved")
         alerts = session.exec(stmt.order_by(col(Alert.created_at).desc()).limit(20)).all()

@@ -140,6 +140,7 @@ async def test_dms_are_read_and_answered_through_the_conversation(x: XConnector)
         "My zipper slider broke, can you fix it?"
     ]  # own DM and old DM skipped
     assert messages[0].thread_id == "dm:1846210987654321000-99887766"
+    assert messages[0].author_followers == 48210  # the sender's public_metrics
     assert sent.remote_id == "2125522399523770519"
 
 
