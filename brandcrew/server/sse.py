@@ -55,14 +55,20 @@ def run_event_stream(
     modes: Iterable[str] | None = None,
     headers: dict[str, str] | None = None,
     on_disconnect: Callable[[], Awaitable[None]] | None = None,
+    first: tuple[str, str] | None = None,
 ) -> EventSourceResponse:
-    """An SSE response with the run's events numbered above `after`, until `end`."""
+    """An SSE response with the run's events numbered above `after`, until `end`; `first` (event,
+    data) is the run's event `after + 1`, already known, sent without reading it back."""
     mode_set = None if modes is None else list(modes)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         finished = False
+        start = after
         try:
-            async for event in manager.events(run_id, after=after):
+            if first is not None and wanted(first[0], mode_set):
+                start += 1
+                yield ServerSentEvent(data=first[1], event=first[0], id=str(start))
+            async for event in manager.events(run_id, after=start):
                 if event.event == END:
                     finished = True
                 if wanted(event.event, mode_set):

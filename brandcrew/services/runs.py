@@ -265,12 +265,17 @@ def create_run(
             run_id=run.run_id,
             seq=1,
             event="metadata",
-            data=json.dumps({"run_id": run.run_id, "attempt": 1}),
+            data=first_event_data(run.run_id),
             created_at=now,
         )
     )
     displaced = inflight if multitask_strategy in ("interrupt", "rollback") else []
     return run, displaced
+
+
+def first_event_data(run_id: str) -> str:
+    """The data of a run's first event (`metadata`, number 1), written when the run is created."""
+    return json.dumps({"run_id": run_id, "attempt": 1})
 
 
 def get_run(session: Session, *, workspace_id: str, run_id: str, thread_id: str | None = None) -> Run:

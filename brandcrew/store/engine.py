@@ -41,8 +41,10 @@ def _configure_sqlite(engine: Engine) -> None:
         # Reads use deferred transactions (WAL readers never block). A read-modify-write must take
         # the write lock up front (`session_scope`, `write_transaction`): a deferred transaction that
         # reads, then writes after another writer committed, fails at once with SQLITE_BUSY.
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("sqlite_autocommit_reads", False):
+            return  # each read statement sees the latest commit on its own; nothing to roll back
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate", False) else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -53,7 +55,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 60}
-        engine = create_engine(url, connect_args=connect_args, pool_size=8, max_overflow=32, **kwargs)
+        # A pool as large as the server's thread pool: a connection opened past `pool_size` is
+        # closed again after one use, and opening one (with its pragmas) costs more than the query.
+        engine = create_engine(url, connect_args=connect_args, pool_size=40, max_overflow=40, **kwargs)
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":

@@ -84,7 +84,9 @@ class RunEventBus:
         self.flush_s = flush_s
         self.batch = batch
         self.poll_s = poll_s
+        self.max_poll_s = max(poll_s, 1.0)
         self._local: dict[str, _LocalLog] = {}
+        self._waiting: dict[str, set[asyncio.Event]] = {}
         self._redis: Any = None
 
     async def redis(self) -> Any:
@@ -117,6 +119,8 @@ class RunEventBus:
         """A writer for a run this process executes; its events start at `next_seq`."""
         local = _LocalLog(start=next_seq)
         self._local[run_id] = local
+        for waiting in self._waiting.get(run_id, ()):
+            waiting.set()  # its subscribers here follow it from memory at once
         return RunEventWriter(self, run_id, local, next_seq)
 
     def _release(self, run_id: str, local: _LocalLog) -> None:
@@ -149,6 +153,9 @@ class RunEventBus:
         pubsub = None
         queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
         listener: asyncio.Task[None] | None = None
+        started = asyncio.Event()
+        self._waiting.setdefault(run_id, set()).add(started)
+        wait = self.poll_s
         try:
             while True:
                 local = self._local.get(run_id)
@@ -161,18 +168,27 @@ class RunEventBus:
                     continue  # the attempt ended without `end` (shutdown): the database has the rest
                 if pubsub is None and self.redis_url:
                     pubsub, listener = await self._listen(run_id, queue)
-                rows = await asyncio.to_thread(self._read, run_id, last)
+                rows, closed = await asyncio.to_thread(self._read_or_closed, run_id, last)
                 for row in rows:
                     last = row.seq
                     yield row
                     if row.event == END:
                         return
                 if rows:
+                    wait = self.poll_s
                     continue
-                if await asyncio.to_thread(self._closed, run_id, last):
+                if closed:
                     return
+                if pubsub is None:
+                    # No Redis: poll the database for a run executed elsewhere, less often the longer
+                    # nothing comes (a queued run), and wake at once when this process starts it.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(started.wait(), wait)
+                    started.clear()
+                    wait = min(wait * 2, self.max_poll_s)
+                    continue
                 with contextlib.suppress(TimeoutError):
-                    event = await asyncio.wait_for(queue.get(), self.poll_s if pubsub is None else 1.0)
+                    event = await asyncio.wait_for(queue.get(), 1.0)
                     while True:
                         if event.seq == last + 1:
                             last = event.seq
@@ -185,6 +201,11 @@ class RunEventBus:
                             break
                         event = queue.get_nowait()
         finally:
+            waiters = self._waiting.get(run_id)
+            if waiters is not None:
+                waiters.discard(started)
+                if not waiters:
+                    del self._waiting[run_id]
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(BaseException):
@@ -193,9 +214,12 @@ class RunEventBus:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
-    def _closed(self, run_id: str, after: int) -> bool:
+    def _read_or_closed(self, run_id: str, after: int) -> tuple[list[StreamEvent], bool]:
+        """The stored events after `after`; when there are none, whether the stream has closed."""
         with Session(self.engine) as session:
-            return records.stream_closed(session, run_id=run_id, after=after)
+            rows = records.read_events(session, run_id=run_id, after=after)
+            closed = not rows and records.stream_closed(session, run_id=run_id, after=after)
+        return [StreamEvent(r.seq, r.event, r.data) for r in rows], closed
 
     def _read(self, run_id: str, after: int) -> list[StreamEvent]:
         with Session(self.engine) as session:

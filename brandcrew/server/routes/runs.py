@@ -66,6 +66,7 @@ def _stream_response(request: Request, run: Run, body: RunCreate) -> Any:
         after=0,
         headers=_headers(run),
         on_disconnect=cancel if body.on_disconnect == "cancel" else None,
+        first=("metadata", records.first_event_data(run.run_id)),  # the client learns the id at once
     )
 
 
