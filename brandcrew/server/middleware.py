@@ -37,14 +37,14 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(data)
 
 
-_PROCESS = os.urandom(6).hex()
+_PROCESS = os.urandom(8).hex()
 _counter = itertools.count(1)
 
 
 def _new_id() -> str:
     """A request id unique across processes and restarts: a random per-process prefix and a counter
     (uuid4 reads the OS's randomness on every call, a measurable cost per request)."""
-    return f"{_PROCESS}{next(_counter):012x}"
+    return f"{_PROCESS}{next(_counter):016x}"
 
 
 class RequestContextMiddleware:

@@ -14,6 +14,8 @@ from sqlmodel import Session
 
 from brandcrew.settings import Settings, get_settings
 
+_BUSY_TIMEOUT_S = 60.0
+"""How long a SQLite writer waits for the write lock before failing."""
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -32,9 +34,52 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    # One writer at a time per process, queued on a Python lock. SQLite's own busy handler sleeps
+    # between retries (1 ms growing to 100 ms), so a writer that waits there is woken late and every
+    # waiting writer gets a long tail; threads of one process now wake as soon as the writer before
+    # them is done. Across processes SQLite's handler still decides. A writer that cannot get the
+    # lock within the busy timeout goes on without it, exactly as before.
+    writer = threading.Lock()
+    holders: set[int] = set()
+    dialect = engine.dialect
+    base_commit, base_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _release(dbapi_connection: Any) -> None:
+        # The pool resets a returned connection through its proxy: key by the DB-API connection.
+        key = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+        if key in holders:
+            holders.discard(key)
+            writer.release()
+
+    def _commit(dbapi_connection: Any) -> None:
+        try:
+            base_commit(dbapi_connection)
+        finally:
+            _release(dbapi_connection)
+
+    def _rollback(dbapi_connection: Any) -> None:
+        try:
+            base_rollback(dbapi_connection)
+        finally:
+            _release(dbapi_connection)
+
+    def _closing(base: Any) -> Any:
+        def close(dbapi_connection: Any) -> None:  # an invalidated connection never rolls back
+            try:
+                base(dbapi_connection)
+            finally:
+                _release(dbapi_connection)
+
+        return close
+
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+    dialect.do_close = _closing(dialect.do_close)  # type: ignore[method-assign]
+    dialect.do_terminate = _closing(dialect.do_terminate)  # type: ignore[method-assign]
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -44,7 +89,17 @@ def _configure_sqlite(engine: Engine) -> None:
         options = conn.get_execution_options()
         if options.get("sqlite_autocommit_reads", False):
             return  # each read statement sees the latest commit on its own; nothing to roll back
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate", False) else "BEGIN")
+        if not options.get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        if id(dbapi_connection) not in holders and writer.acquire(timeout=_BUSY_TIMEOUT_S):
+            holders.add(id(dbapi_connection))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(dbapi_connection)
+            raise
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

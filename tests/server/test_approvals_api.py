@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from brandcrew.jobs._dbos import shutdown_dbos
 from brandcrew.jobs.autopilot import AutopilotOptions, run_autopilot
 from brandcrew.services.users import hash_password
-from brandcrew.store.tables import AuditLog, OutboxEntry, Post, User
+from brandcrew.store.tables import Alert, AuditLog, OutboxEntry, Post, User
 from tests.utils.api_world import error_of, teammate
 from tests.utils.autopilot import campaign_file
 from tests.utils.server import Account
@@ -201,3 +201,51 @@ def test_workflows_are_stored_validated_and_scoped(
 
     assert client.delete(f"/api/workflows/{flow['id']}", headers=owner.headers).status_code == 204
     assert client.get(f"/api/workflows/{flow['id']}", headers=owner.headers).status_code == 404
+
+
+@pytest.mark.usefixtures("_dbos_down")
+async def test_autopilot_posts_held_for_a_person_go_through_the_post_workflow_step_by_step(
+    app: Any, client: TestClient, tmp_path: Path
+) -> None:
+    path = campaign_file(tmp_path, approval="human", days=2)
+    first = await run_autopilot(path, options=AutopilotOptions(days=1))
+    owner = _owner_of(app, client, first.workspace_id)
+    for item in client.get("/api/approvals", params={"status": "pending"}, headers=owner).json()["approvals"]:
+        assert item["workflowId"] is None  # opened before any workflow: one decision settles it
+        assert client.post(f"/api/approvals/{item['id']}/approve", headers=owner).status_code == 200
+    lead_id, lead = teammate(client, owner, "manager", "Lead")
+    _, admin = teammate(client, owner, "admin", "Ada")
+    flow = client.post(
+        "/api/workflows",
+        json={
+            "name": "Lead, then an admin",
+            "resources": ["post"],
+            "steps": [{"name": "lead", "approvers": [lead_id]}, {"name": "admin", "roles": ["admin"]}],
+        },
+        headers=owner,
+    )
+    assert flow.status_code == 201, flow.text
+
+    second = await run_autopilot(path, options=AutopilotOptions(days=2))
+    assert second.waiting_approval == 3
+    items = client.get("/api/approvals", params={"status": "pending"}, headers=owner).json()["approvals"]
+    assert len(items) == 3 and {i["workflowId"] for i in items} == {flow.json()["workflow"]["id"]}
+    assert {i["cycle"] for i in items} == {1}
+    for n, item in enumerate(items):
+        assert client.post(f"/api/approvals/{item['id']}/approve", headers=admin).status_code == 403
+        moved = client.post(f"/api/approvals/{item['id']}/approve", headers=lead)
+        assert moved.status_code == 200, moved.text
+        assert (moved.json()["approval"]["step"], moved.json()["resumed"]) == (1, False)
+        final = client.post(f"/api/approvals/{item['id']}/approve", headers=admin)
+        assert final.status_code == 200, final.text
+        # The cycle resumes once its last item has passed the workflow's last step.
+        assert final.json()["resumed"] is (n == 2)
+    assert final.json()["scheduled"] == 3
+    with Session(app.state.services.engine) as session:
+        notices = session.exec(select(Alert).where(Alert.kind == "approval_requested")).all()
+    # Day 1's three (no workflow: anyone who decides), then each of day 2's at both steps.
+    assert sorted((n.details.get("workflow_id") is not None, n.details["step"]) for n in notices) == [
+        *[(False, 0)] * 3,
+        *[(True, 0)] * 3,
+        *[(True, 1)] * 3,
+    ]
