@@ -1,6 +1,6 @@
 """Benchmark of the server under 50 concurrent clients on this machine.
 
-    python -m bench.server [--json] [--clients 50] [--seconds 10] [--workers 1]
+    python -m bench.server [--json] [--clients 50] [--seconds 10] [--workers 2]
 
 Two loads against `brandcrew serve` (a real subprocess: JSON access logs, auth, tenancy, rate limits
 at 1000x their defaults so one benchmark user is not throttled, metrics), on the embedded defaults
@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=1)
+    # One server process per core of this 2-core machine, as `brandcrew serve --workers 2` runs it.
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bc-bench-server-") as tmp:
         figures = report(run(args.clients, args.seconds, args.workers, Path(tmp)))

@@ -368,6 +368,7 @@ def serve(
 
     from brandcrew.server.logs import configure_logging
 
+    os.environ["BRANDCREW_LOG_FORMAT"] = "json" if log_json else "text"  # for every worker process
     configure_logging(json_lines=log_json)
     uvicorn.run(
         "brandcrew.server.main:app",

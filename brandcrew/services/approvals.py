@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
 from brandcrew.services import audit, workflows
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from brandcrew.store.tables import (
     Approval,
@@ -340,10 +341,7 @@ def submit_post(
 
 def get_approval(session: Session, *, workspace_id: str, approval_id: str) -> Approval:
     """One approval of the workspace, or NotFound."""
-    approval = session.get(Approval, approval_id)
-    if approval is None or approval.workspace_id != workspace_id:
-        raise NotFound(f"approval {approval_id} not found")
-    return approval
+    return get_owned(session, Approval, approval_id, workspace_id=workspace_id, label="approval")
 
 
 def list_approvals(

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import Conflict, ValidationFailed
 from brandcrew.store.tables import Campaign, Post, as_utc, utcnow
 
 CampaignStatus = Literal["draft", "active", "paused", "completed"]
@@ -90,10 +91,7 @@ def create_campaign(
 
 def get_campaign(session: Session, *, workspace_id: str, campaign_id: str) -> Campaign:
     """One campaign of the workspace, or NotFound."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.workspace_id != workspace_id:
-        raise NotFound(f"campaign {campaign_id} not found")
-    return campaign
+    return get_owned(session, Campaign, campaign_id, workspace_id=workspace_id, label="campaign")
 
 
 def list_campaigns(session: Session, *, workspace_id: str, status: str | None = None) -> list[Campaign]:

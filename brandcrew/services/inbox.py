@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 from brandcrew.connectors.base import RemoteMessage
 from brandcrew.connectors.errors import ConnectorError, RateLimited, Rejected
 from brandcrew.services import approvals, audit, inbox_rules, workflows
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.errors import (
     Conflict,
@@ -266,10 +267,7 @@ def list_conversations(
 
 def get_conversation(session: Session, *, workspace_id: str, conversation_id: str) -> Conversation:
     """One conversation of the workspace, or NotFound."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.workspace_id != workspace_id:
-        raise NotFound(f"conversation {conversation_id} not found")
-    return conversation
+    return get_owned(session, Conversation, conversation_id, workspace_id=workspace_id, label="conversation")
 
 
 class Participant(BaseModel):

@@ -42,6 +42,7 @@ from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.base import RemoteMessage
 from brandcrew.services import audit
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from brandcrew.store.crypto import FieldCipher
@@ -327,10 +328,7 @@ def list_rules(session: Session, *, workspace_id: str) -> list[InboxRule]:
 
 def get_rule(session: Session, *, workspace_id: str, rule_id: str) -> InboxRule:
     """One rule of the workspace, or NotFound."""
-    rule = session.get(InboxRule, rule_id)
-    if rule is None or rule.workspace_id != workspace_id:
-        raise NotFound(f"inbox rule {rule_id} not found")
-    return rule
+    return get_owned(session, InboxRule, rule_id, workspace_id=workspace_id, label="inbox rule")
 
 
 def create_rule(

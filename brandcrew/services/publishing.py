@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from brandcrew.connectors.drafts import MediaItem, PostDraft
 from brandcrew.connectors.validation import Violation, validate
 from brandcrew.services import audit, workflows
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.errors import ApprovalRequired, Conflict, NotFound, PublishingPaused, ValidationFailed
 from brandcrew.store.tables import (
     Campaign,
@@ -85,10 +86,7 @@ def idempotency_key(workspace_id: str, post_id: str, platform: str, account_id: 
 # -- CRUD ------------------------------------------------------------------------------------
 def get_post(session: Session, *, workspace_id: str, post_id: str) -> Post:
     """One post of the workspace, or NotFound."""
-    post = session.get(Post, post_id)
-    if post is None or post.workspace_id != workspace_id:
-        raise NotFound(f"post {post_id} not found")
-    return post
+    return get_owned(session, Post, post_id, workspace_id=workspace_id, label="post")
 
 
 def variants_of(session: Session, post_id: str) -> list[PostVariant]:

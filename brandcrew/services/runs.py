@@ -17,6 +17,7 @@ from sqlalchemy import Engine, and_, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
 from brandcrew.store.engine import session_scope, write_transaction
 from brandcrew.store.tables import Run, RunAssistant, RunEvent, RunThread, as_utc, utcnow
@@ -81,10 +82,7 @@ def create_thread(
 
 def get_thread(session: Session, *, workspace_id: str, thread_id: str) -> RunThread:
     """The workspace's thread, or NotFound (another workspace's thread does not exist for the caller)."""
-    thread = session.get(RunThread, thread_id)
-    if thread is None or thread.workspace_id != workspace_id:
-        raise NotFound(f"thread {thread_id} not found")
-    return thread
+    return get_owned(session, RunThread, thread_id, workspace_id=workspace_id, label="thread")
 
 
 def update_thread(

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from sqlmodel import Session, col, func, select
 
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import Conflict, ValidationFailed
 from brandcrew.store.tables import Conversation, SavedReply
 
 __all__ = (
@@ -98,10 +99,7 @@ def create_saved_reply(
 
 def get_saved_reply(session: Session, *, workspace_id: str, reply_id: str) -> SavedReply:
     """One template of the workspace, or NotFound."""
-    row = session.get(SavedReply, reply_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"saved reply {reply_id} not found")
-    return row
+    return get_owned(session, SavedReply, reply_id, workspace_id=workspace_id, label="saved reply")
 
 
 def list_saved_replies(

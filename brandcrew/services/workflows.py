@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import Conflict, ValidationFailed
 from brandcrew.store.tables import Approval, User, WorkflowDefinition, utcnow
 
 __all__ = (
@@ -154,10 +155,7 @@ def active_workflow(session: Session, workspace_id: str, resource: str) -> Workf
 
 def get_workflow(session: Session, *, workspace_id: str, workflow_id: str) -> WorkflowDefinition:
     """One workflow of the workspace, or NotFound."""
-    row = session.get(WorkflowDefinition, workflow_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"workflow {workflow_id} not found")
-    return row
+    return get_owned(session, WorkflowDefinition, workflow_id, workspace_id=workspace_id, label="workflow")
 
 
 def list_workflows(

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from brandcrew.services._scoped import get_owned
 from brandcrew.services.commerce._csv import (
     MAX_ROWS,
     detect_format,
@@ -42,7 +43,7 @@ from brandcrew.services.commerce.records import (
     Source,
     VariantRecord,
 )
-from brandcrew.services.errors import NotFound, ValidationFailed
+from brandcrew.services.errors import ValidationFailed
 from brandcrew.store.tables import Product, utcnow
 
 __all__ = (
@@ -251,10 +252,7 @@ _LIKE_SPECIAL = re.compile(r"([%_\\])")
 
 def get_product(session: Session, *, workspace_id: str, product_id: str) -> Product:
     """One product of the workspace, or NotFound."""
-    product = session.get(Product, product_id)
-    if product is None or product.workspace_id != workspace_id:
-        raise NotFound(f"product {product_id} not found")
-    return product
+    return get_owned(session, Product, product_id, workspace_id=workspace_id, label="product")
 
 
 def search_products(

@@ -17,7 +17,8 @@ from pydantic.alias_generators import to_camel
 from sqlmodel import Session, col, select
 
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound, ValidationFailed
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import Conflict, ValidationFailed
 from brandcrew.services.influencers.records import get_influencer
 from brandcrew.store.tables import Collaboration, InfluencerCampaign, as_utc, new_id, utcnow
 
@@ -222,10 +223,9 @@ def create_campaign(
 
 def get_campaign(session: Session, *, workspace_id: str, campaign_id: str) -> InfluencerCampaign:
     """An influencer campaign of this workspace, or NotFound."""
-    row = session.get(InfluencerCampaign, campaign_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"influencer campaign {campaign_id} not found")
-    return row
+    return get_owned(
+        session, InfluencerCampaign, campaign_id, workspace_id=workspace_id, label="influencer campaign"
+    )
 
 
 def list_campaigns(
@@ -412,10 +412,9 @@ def add_collaboration(
 
 def get_collaboration(session: Session, *, workspace_id: str, collaboration_id: str) -> Collaboration:
     """A collaboration of this workspace, or NotFound."""
-    row = session.get(Collaboration, collaboration_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"collaboration {collaboration_id} not found")
-    return row
+    return get_owned(
+        session, Collaboration, collaboration_id, workspace_id=workspace_id, label="collaboration"
+    )
 
 
 def list_collaborations(session: Session, *, workspace_id: str, campaign_id: str) -> list[Collaboration]:

@@ -10,7 +10,8 @@ from sqlmodel import Session, func, select
 
 from brandcrew.memory.embedders import Embedder
 from brandcrew.services import audit
-from brandcrew.services.errors import Conflict, NotFound
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import Conflict
 from brandcrew.services.influencers.discovery import find_candidate, tier_of
 from brandcrew.store.tables import Collaboration, Influencer, utcnow
 
@@ -133,10 +134,7 @@ def save_influencer(
 
 def get_influencer(session: Session, *, workspace_id: str, influencer_id: str) -> Influencer:
     """A saved influencer of this workspace, or NotFound (also for other workspaces' ids)."""
-    row = session.get(Influencer, influencer_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"influencer {influencer_id} not found")
-    return row
+    return get_owned(session, Influencer, influencer_id, workspace_id=workspace_id, label="influencer")
 
 
 def list_influencers(

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, func, select
 
 from brandcrew.connectors.capabilities import Platform
 from brandcrew.services import audit
-from brandcrew.services.errors import NotFound, ValidationFailed
+from brandcrew.services._scoped import get_owned
+from brandcrew.services.errors import ValidationFailed
 from brandcrew.services.listening.query import QueryFilter, QuerySyntaxError
 from brandcrew.store.tables import AlertChannel, ListeningMatch, ListeningQuery
 
@@ -144,10 +145,7 @@ def create_query(
 
 def get_query(session: Session, *, workspace_id: str, query_id: str) -> ListeningQuery:
     """One query of the workspace, or NotFound."""
-    row = session.get(ListeningQuery, query_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound(f"listening query {query_id} not found")
-    return row
+    return get_owned(session, ListeningQuery, query_id, workspace_id=workspace_id, label="listening query")
 
 
 def list_queries(
