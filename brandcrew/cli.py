@@ -343,7 +343,9 @@ def worker(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Server processes (uvicorn workers) sharing the port.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Server processes, each with its own socket on the port (SO_REUSEPORT).")
+    ] = 1,
     log_json: Annotated[
         bool, typer.Option("--log-json/--log-text", help="JSON log lines with request ids.")
     ] = True,
@@ -370,11 +372,15 @@ def serve(
 
     os.environ["BRANDCREW_LOG_FORMAT"] = "json" if log_json else "text"  # for every worker process
     configure_logging(json_lines=log_json)
+    if workers > 1:
+        from brandcrew.server.processes import supervise
+
+        supervise(host, port, workers)
+        return
     uvicorn.run(
         "brandcrew.server.main:app",
         host=host,
         port=port,
-        workers=workers,
         log_config=None,
         access_log=False,
         proxy_headers=True,
