@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     """`brandcrew serve` executes runs itself; false leaves them to `brandcrew worker --runs` processes."""
     server_threads: int = 8
     """Threads per server process for the routes' database work. Few: the work holds the GIL, and
-    more threads only take turns with it, which lengthens the slowest requests (measured by
-    `bench.server`: p99 of a GET fell by about a third going from 40 threads to 4)."""
+    more threads only take turns with it, which lengthens the slowest requests (one `bench.server`
+    GET load each, 1 process: p99 258 ms with anyio's default 40 threads, 194 ms with 4)."""
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under data_dir."""

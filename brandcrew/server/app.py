@@ -66,10 +66,8 @@ def create_app(
             app.state.warming = (
                 asyncio.create_task(runs.graphs()) if warm and settings.runs_executor else None
             )
-            if app.state.warming is not None:
+            if app.state.warming is not None:  # the served app: freeze once its graphs are open
                 app.state.warming.add_done_callback(lambda _task: _freeze_heap())
-            else:
-                _freeze_heap()
             yield
             if app.state.warming is not None and not app.state.warming.done():
                 app.state.warming.cancel()

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from brandcrew.services import audit, workflows
 from brandcrew.services._scoped import get_owned
-from brandcrew.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from brandcrew.services.errors import Conflict, Forbidden, ValidationFailed
 from brandcrew.store.tables import (
     Approval,
     Conversation,
@@ -176,31 +176,22 @@ def _notify(
     now: datetime | None,
 ) -> None:
     # Imported here: the alerts service opens approvals itself (holding statements).
-    from brandcrew.services.alerts.lifecycle import record_alert
+    from brandcrew.services.alerts.lifecycle import record_notice
 
-    at = now or utcnow()
-    text = describe(session, approval).text
-    record_alert(
+    record_notice(
         session,
         workspace_id=approval.workspace_id,
-        query_id=None,
-        query_name=None,
         kind=kind,
-        rule_key=f"{kind}:{approval.id}:{key}",
-        severity="low",
+        key=f"{approval.id}:{key}",
         reason=reason,
         details={
             "approval_id": approval.id,
             "resource": approval.resource,
             "resource_id": approval.resource_id,
-            "text": text[:280],
+            "text": describe(session, approval).text[:280],
             **details,
         },
-        window_start=at,
-        window_end=at,
-        cooldown=timedelta(0),
-        pause=False,
-        now=at,
+        now=now,
     )
 
 
@@ -278,9 +269,7 @@ def submit_post(
 ) -> Approval:
     """Submit a post for approval (seed flow 6): under the given or the active post workflow, or a
     single decision by anyone who may decide approvals; approving it schedules it at `scheduled_at`."""
-    post = session.get(Post, post_id)
-    if post is None or post.workspace_id != workspace_id:
-        raise NotFound(f"post {post_id} not found")
+    post = get_owned(session, Post, post_id, workspace_id=workspace_id, label="post")
     if post.status not in ("draft", "failed", "approved", "pending_approval"):
         raise Conflict(f"post {post_id} is {post.status}; only drafts can be submitted for approval")
     pending = session.exec(

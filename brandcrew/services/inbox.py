@@ -40,7 +40,6 @@ from brandcrew.store.tables import (
     Message,
     SocialAccount,
     User,
-    WorkflowDefinition,
     as_utc,
     new_id,
     utcnow,
@@ -415,11 +414,6 @@ class ReplyOutcome(BaseModel):
     """Set when the reply waits for approval instead of being sent."""
 
 
-def reply_workflow(session: Session, workspace_id: str) -> WorkflowDefinition | None:
-    """The workspace's active approval workflow for replies, if it has one (then replies wait)."""
-    return workflows.active_workflow(session, workspace_id, "reply")
-
-
 def _reply_target(session: Session, conversation: Conversation) -> str:
     """What the platform reply answers: the latest inbound message (the thread itself when none)."""
     latest = session.exec(
@@ -472,7 +466,7 @@ async def send_reply(
                 values=variables,
             )
         text = _check_reply(conversation, text or "", is_private)
-        workflow = reply_workflow(session, workspace_id)
+        workflow = workflows.active_workflow(session, workspace_id, "reply")
         if workflow is not None:
             draft = Message(
                 workspace_id=workspace_id,

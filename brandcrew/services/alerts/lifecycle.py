@@ -34,6 +34,7 @@ __all__ = (
     "pause_reason",
     "propose_statement",
     "record_alert",
+    "record_notice",
     "resolve_alert",
     "statement_for",
 )
@@ -131,6 +132,42 @@ def record_alert(
         )
     _queue_deliveries(session, alert, now=now or utcnow())
     return alert
+
+
+def record_notice(
+    session: Session,
+    *,
+    workspace_id: str,
+    kind: str,
+    key: str,
+    reason: str,
+    details: dict[str, Any],
+    now: datetime | None = None,
+) -> Alert:
+    """Queue a notice (one of NOTICE_KINDS) for the channels that subscribe to its kind: no
+    cooldown, no pause, no lifecycle; `key` makes it once per occasion."""
+    at = now or utcnow()
+    rule_key = f"{kind}:{key}"
+    alert_id = alert_id_for(workspace_id=workspace_id, query_id=None, rule_key=rule_key, at=at)
+    existing = session.get(Alert, alert_id)
+    if existing is not None:
+        return existing
+    notice = Alert(
+        id=alert_id,
+        workspace_id=workspace_id,
+        kind=kind,
+        rule_key=rule_key,
+        severity="low",
+        reason=reason,
+        details=details,
+        window_start=at,
+        window_end=at,
+        created_at=at,
+    )
+    session.add(notice)
+    session.flush()
+    _queue_deliveries(session, notice, now=at)
+    return notice
 
 
 def _queue_deliveries(session: Session, alert: Alert, *, now: datetime) -> None:

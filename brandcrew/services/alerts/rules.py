@@ -216,6 +216,21 @@ def add_workspace_channels(
         raise ValidationFailed(
             "name at least one target: webhook, slack, email or sms", details={"field": "notifications"}
         )
+    return _add_channels(
+        session, cipher, targets, workspace_id=workspace_id, kinds=list(dict.fromkeys(kinds)), user_id=user_id
+    )
+
+
+def _add_channels(
+    session: Session,
+    cipher: FieldCipher,
+    targets: list[tuple[str, str, dict[str, Any]]],
+    *,
+    workspace_id: str,
+    kinds: list[str],
+    user_id: str | None,
+    query_id: str | None = None,
+) -> list[AlertChannel]:
     return [
         add_channel(
             session,
@@ -224,8 +239,9 @@ def add_workspace_channels(
             name=channel_name[:255],
             kind=kind,
             settings=settings,
-            kinds=list(dict.fromkeys(kinds)),
+            kinds=kinds,
             user_id=user_id,
+            query_id=query_id,
         )
         for channel_name, kind, settings in targets
     ]
@@ -270,22 +286,19 @@ def set_alert_rule(
     previous = rule_of(query)
     for channel_id in previous.channel_ids if previous else []:
         remove_channel(session, workspace_id=workspace_id, channel_id=channel_id, user_id=user_id)
-    channel_ids = []
-    for channel_name, kind, settings in _channels(notifications, name):
-        channel = add_channel(
-            session,
-            cipher,
-            workspace_id=workspace_id,
-            name=channel_name[:255],
-            kind=kind,
-            settings=settings,
-            kinds=detector["enabled"],
-            user_id=user_id,
-            query_id=query.id,
-        )
+    channels = _add_channels(
+        session,
+        cipher,
+        _channels(notifications, name),
+        workspace_id=workspace_id,
+        kinds=detector["enabled"],
+        user_id=user_id,
+        query_id=query.id,
+    )
+    for channel in channels:
         channel.is_active = is_active
         session.add(channel)
-        channel_ids.append(channel.id)
+    channel_ids = [c.id for c in channels]
     now = utcnow()
     rule = {
         "name": name,
