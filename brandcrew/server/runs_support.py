@@ -3,12 +3,12 @@ caller's permissions, creating a run, and the SDK's JSON shapes of the records."
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 from fastapi import Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.jobs.runs import RunManager
 from brandcrew.jobs.runs.executor import GRAPH_MODES
@@ -294,7 +294,7 @@ async def start_run(
         with session_scope(manager.engine) as session:
             return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
 
-    run, displaced = await asyncio.to_thread(create)
+    run, displaced = await run_in_threadpool(create)
     if displaced:
         await manager.cancel(displaced, body.multitask_strategy)
     await manager.created()

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from brandcrew.settings import Settings, get_settings
+from brandcrew.store.write_lock import FileWriteLock, WriterLock, background_writes_marked
 
 _BUSY_TIMEOUT_S = 60.0
 """How long a SQLite writer waits for the write lock before failing."""
@@ -38,12 +39,15 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    # One writer at a time per process, queued on a Python lock. SQLite's own busy handler sleeps
+    # One writer at a time: per process a Python lock (a request's writers before background ones),
+    # then across processes a lock on a file beside the database. SQLite's own busy handler sleeps
     # between retries (1 ms growing to 100 ms), so a writer that waits there is woken late and every
-    # waiting writer gets a long tail; threads of one process now wake as soon as the writer before
-    # them is done. Across processes SQLite's handler still decides. A writer that cannot get the
-    # lock within the busy timeout goes on without it, exactly as before.
-    writer = threading.Lock()
+    # waiting writer gets a long tail; these wake a waiter as soon as the writer before it is done.
+    # SQLite's locking still guarantees correctness (other programs may write without these locks).
+    # A writer that cannot get the process lock within the busy timeout goes on without either.
+    writer = WriterLock()
+    database = engine.url.database
+    across = FileWriteLock(f"{database}.writer-lock") if database and database != ":memory:" else None
     holders: set[int] = set()
     dialect = engine.dialect
     base_commit, base_rollback = dialect.do_commit, dialect.do_rollback
@@ -53,7 +57,11 @@ def _configure_sqlite(engine: Engine) -> None:
         key = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
         if key in holders:
             holders.discard(key)
-            writer.release()
+            try:
+                if across is not None:
+                    across.release()
+            finally:
+                writer.release()
 
     def _commit(dbapi_connection: Any) -> None:
         try:
@@ -93,8 +101,17 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
             return
         dbapi_connection = conn.connection.dbapi_connection
-        if id(dbapi_connection) not in holders and writer.acquire(timeout=_BUSY_TIMEOUT_S):
+        if id(dbapi_connection) not in holders and writer.acquire(
+            timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()
+        ):
             holders.add(id(dbapi_connection))
+            if across is not None:
+                try:
+                    across.acquire()
+                except BaseException:
+                    holders.discard(id(dbapi_connection))
+                    writer.release()
+                    raise
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:

@@ -37,6 +37,7 @@ from brandcrew.llm.runtime import get_runtime
 from brandcrew.services import runs as records
 from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunThread, utcnow
+from brandcrew.store.write_lock import mark_background_writes
 from brandcrew.tools.context import ToolPolicy
 
 log = logging.getLogger("brandcrew.runs")
@@ -211,6 +212,7 @@ class RunExecutor:
     # -- loops ----------------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
+        mark_background_writes()  # runs started from here write after the requests of this process
         while not self._closing:
             try:
                 await self._claim_some()
@@ -245,6 +247,7 @@ class RunExecutor:
             return records.pending_runs(session, limit=limit)
 
     async def _lease_loop(self) -> None:
+        mark_background_writes()
         last_sweep = 0.0
         loop = asyncio.get_running_loop()
         while not self._closing:

@@ -3,9 +3,8 @@ pausing or resuming all of its publishing."""
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.server.deps import PrincipalDep, ServicesDep, SessionDep, require
 from brandcrew.server.models.accounts import (
@@ -43,7 +42,7 @@ def list_accounts(principal: PrincipalDep, session: SessionDep, services: Servic
 async def connect_sandbox(body: SandboxIn, principal: PrincipalDep, services: ServicesDep) -> AccountList:
     """Connect the workspace's own sandbox world (a simulated network), so every flow works without
     credentials; calling it again returns the same accounts."""
-    rows = await asyncio.to_thread(
+    rows = await run_in_threadpool(
         workspaces.connect_sandbox,
         services.engine,
         services.accounts,

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.graphs import assist
 from brandcrew.memory.brand_voice import VoiceExample
@@ -53,7 +53,7 @@ def _open_store(request: Request) -> Any:
 
 
 async def _store(request: Request) -> Any:
-    return await asyncio.to_thread(_open_store, request)
+    return await run_in_threadpool(_open_store, request)
 
 
 def _usage(spend: assist.Spend) -> dict[str, Any]:
@@ -151,7 +151,7 @@ async def train(body: TrainIn, request: Request, principal: PrincipalDep, servic
         for e in body.examples
     ]
     store = await _store(request)
-    profile = await asyncio.to_thread(
+    profile = await run_in_threadpool(
         assist.train_voice,
         services,
         store,

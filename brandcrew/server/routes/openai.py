@@ -7,7 +7,6 @@ the `usage`. `stream: true` answers in OpenAI's chunk format, ending with `data:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from brandcrew.jobs.runs import END
@@ -180,7 +180,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, princi
     completion_id = f"chatcmpl-{run.run_id}"
     if not body.stream:
         await manager.wait(run.run_id)
-        done, reply, extras = await asyncio.to_thread(_outcome, manager.engine, run.run_id)
+        done, reply, extras = await run_in_threadpool(_outcome, manager.engine, run.run_id)
         return {
             "id": completion_id,
             "object": "chat.completion",
@@ -241,7 +241,7 @@ async def _chunks(
         streamed[key] = streamed.get(key, "") + text
         yield chunk({"content": text})
     try:
-        done, reply, extras = await asyncio.to_thread(_outcome, manager.engine, run_id)
+        done, reply, extras = await run_in_threadpool(_outcome, manager.engine, run_id)
     except ApiError as exc:  # the agent failed mid-stream: OpenAI's error chunk, then the end
         error = {"error": {"message": exc.message, "type": "server_error", "code": exc.code}}
         yield f"data: {json.dumps(error)}\n\n".encode()

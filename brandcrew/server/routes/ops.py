@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 import brandcrew
 from brandcrew.server.errors import error_body, request_id_of
@@ -32,14 +32,14 @@ async def ready(request: Request) -> Any:
     """The database (and Redis, when configured) answer; 503 in the seed's error format otherwise."""
     checks: dict[str, str] = {}
     try:
-        await asyncio.to_thread(_check_database, request)
+        await run_in_threadpool(_check_database, request)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     redis = request.app.state.redis
     if redis is not None:
         try:
-            await asyncio.to_thread(redis.ping)
+            await run_in_threadpool(redis.ping)
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
@@ -60,5 +60,5 @@ async def ready(request: Request) -> Any:
 @router.get("/metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     """Prometheus text exposition."""
-    data = await asyncio.to_thread(generate_latest, request.app.state.metrics.registry)
+    data = await run_in_threadpool(generate_latest, request.app.state.metrics.registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)

@@ -6,11 +6,11 @@ read the run's event log, so a client can disconnect, reconnect with `Last-Event
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.jobs.runs import RunManager
 from brandcrew.server.deps import Principal, SessionDep, require
@@ -51,7 +51,7 @@ async def _final_values(manager: RunManager, run_id: str) -> Any:
             values = {**values, "__interrupt__": interrupts}
         return values
 
-    return await asyncio.to_thread(read)
+    return await run_in_threadpool(read)
 
 
 def _stream_response(request: Request, run: Run, body: RunCreate) -> Any:
@@ -75,7 +75,7 @@ async def _cancel_ids(manager: RunManager, run_ids: list[str], action: str) -> l
         with Session(manager.engine) as session:
             return [r for rid in run_ids if (r := session.get(Run, rid)) is not None]
 
-    return await manager.cancel(await asyncio.to_thread(load), action)
+    return await manager.cancel(await run_in_threadpool(load), action)
 
 
 # -- on a thread -----------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def delete_thread_run(thread_id: str, run_id: str, session: SessionDep, principa
 async def join_thread_run(thread_id: str, run_id: str, request: Request, principal: Reader) -> Any:
     """Wait for the run to end; its final values."""
     manager = run_manager(request)
-    run = await asyncio.to_thread(_owned, manager, principal, thread_id, run_id)
+    run = await run_in_threadpool(_owned, manager, principal, thread_id, run_id)
     location = run_location(run)
     return keepalive_json(
         lambda: _final_values(manager, run.run_id), headers={"Location": f"{location}/join"}
@@ -170,10 +170,10 @@ async def join_thread_run_stream(
 ) -> Any:
     """Stream the run's events: those after `Last-Event-ID`, or from now on without it."""
     manager = run_manager(request)
-    run = await asyncio.to_thread(_owned, manager, principal, thread_id, run_id)
+    run = await run_in_threadpool(_owned, manager, principal, thread_id, run_id)
     after = parse_last_event_id(last_event_id)
     if after is None:
-        after = await asyncio.to_thread(manager.live_after, run_id)
+        after = await run_in_threadpool(manager.live_after, run_id)
 
     async def cancel() -> None:
         await _cancel_ids(manager, [run_id], "interrupt")
@@ -199,14 +199,14 @@ async def cancel_thread_run(
 ) -> Any:
     """Stop the run (`interrupt` keeps what it did, `rollback` undoes it and deletes the run)."""
     manager = run_manager(request)
-    run = await asyncio.to_thread(_owned, manager, principal, thread_id, run_id)
+    run = await run_in_threadpool(_owned, manager, principal, thread_id, run_id)
     if run.status not in records.ACTIVE:
         raise ApiError(409, "CONFLICT", f"run {run_id} already ended ({run.status})")
     await manager.cancel([run], action)
     if not wait:
         return Response(status_code=202)
     await manager.wait(run_id)
-    return await asyncio.to_thread(_run_json_or_none, manager, run_id)
+    return await run_in_threadpool(_run_json_or_none, manager, run_id)
 
 
 def _run_json_or_none(manager: RunManager, run_id: str) -> Any:
@@ -289,5 +289,5 @@ async def cancel_runs(
                 status=body.status,
             )
 
-    await manager.cancel(await asyncio.to_thread(pick), action)
+    await manager.cancel(await run_in_threadpool(pick), action)
     return Response(status_code=204)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.jobs.runs.graphs import GraphCatalog, GraphEntry, pending_interrupts, state_json
 from brandcrew.jobs.runs.serde import to_jsonable
@@ -48,7 +48,7 @@ async def create_thread(body: ThreadCreate, request: Request, principal: Creator
                 graph_id=graph_id,
             )
 
-    thread = await asyncio.to_thread(create)
+    thread = await run_in_threadpool(create)
     if body.supersteps:
         catalog = await manager.graphs()
         entry = _entry(catalog, thread)
@@ -118,7 +118,7 @@ async def delete_thread(thread_id: str, request: Request, principal: Creator) ->
             records.get_thread(session, workspace_id=principal.workspace_id, thread_id=thread_id)
             return records.runs_to_cancel(session, workspace_id=principal.workspace_id, thread_id=thread_id)
 
-    runs = await asyncio.to_thread(active)
+    runs = await run_in_threadpool(active)
     if runs:
         await manager.cancel(runs, "interrupt")
         for run in runs:
@@ -128,7 +128,7 @@ async def delete_thread(thread_id: str, request: Request, principal: Creator) ->
         with session_scope(manager.engine) as session:
             records.delete_thread(session, workspace_id=principal.workspace_id, thread_id=thread_id)
 
-    await asyncio.to_thread(drop)
+    await run_in_threadpool(drop)
     await manager.drop_thread(thread_id)
     return Response(status_code=204)
 
@@ -138,7 +138,7 @@ async def copy_thread(thread_id: str, request: Request, principal: Creator) -> T
     """A new thread with a copy of this one's checkpoints and metadata."""
     manager = run_manager(request)
     catalog = await manager.graphs()
-    source = await asyncio.to_thread(_thread, manager.engine, principal, thread_id)
+    source = await run_in_threadpool(_thread, manager.engine, principal, thread_id)
 
     def create() -> RunThread:
         with session_scope(manager.engine) as session:
@@ -146,7 +146,7 @@ async def copy_thread(thread_id: str, request: Request, principal: Creator) -> T
                 session, workspace_id=principal.workspace_id, metadata=source.meta, graph_id=source.graph_id
             )
 
-    copy = await asyncio.to_thread(create)
+    copy = await run_in_threadpool(create)
     entry = _entry(catalog, source)
     try:
         await entry.graph.checkpointer.acopy_thread(thread_id, copy.thread_id)
@@ -184,7 +184,7 @@ async def update_state(
     """Write values into the thread's state as if `as_node` produced them; the new checkpoint."""
     manager = run_manager(request)
     catalog = await manager.graphs()
-    thread = await asyncio.to_thread(_thread, manager.engine, principal, thread_id)
+    thread = await run_in_threadpool(_thread, manager.engine, principal, thread_id)
     if thread.status == "busy":
         raise ApiError(409, "CONFLICT", "the thread is busy with a run")
     entry = _entry(catalog, thread)
@@ -228,7 +228,7 @@ async def _history(
 ) -> list[dict[str, Any]]:
     manager = run_manager(request)
     catalog = await manager.graphs()
-    thread = await asyncio.to_thread(_thread, manager.engine, principal, thread_id)
+    thread = await run_in_threadpool(_thread, manager.engine, principal, thread_id)
     entry = _entry(catalog, thread)
     config = _config(catalog, entry, principal, thread_id, body.checkpoint or {})
     before = body.before
@@ -249,7 +249,7 @@ async def _state(
 ) -> dict[str, Any]:
     manager = run_manager(request)
     catalog = await manager.graphs()
-    thread = await asyncio.to_thread(_thread, manager.engine, principal, thread_id)
+    thread = await run_in_threadpool(_thread, manager.engine, principal, thread_id)
     entry = _entry(catalog, thread)
     config = _config(catalog, entry, principal, thread_id, checkpoint)
     snapshot = await entry.graph.aget_state(config, subgraphs=subgraphs)
@@ -310,4 +310,4 @@ async def _refresh(
             )
             return records.get_thread(session, workspace_id=principal.workspace_id, thread_id=thread_id)
 
-    return await asyncio.to_thread(write)
+    return await run_in_threadpool(write)
