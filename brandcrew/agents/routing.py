@@ -9,8 +9,10 @@ its probabilities are the router's confidence. Any agent a YAML file adds is in 
 A request naming several jobs ("find what's trending and draft posts about it", "last month's numbers
 and a plan for next month", "how did we do? what should change?") is cut into asks by a search, not by
 a fixed list of verbs. Every place where one ask may end is a candidate cut: sentence ends, ";", new
-lines and list markers, "then", "also", "plus", "after that", "so we can", commas and "and". A piece
-that asks nothing ("The recall story is spreading") stays with the ask after it, and a colon before
+lines and list markers, "then", "also", "plus", "after that", "so we can", commas and "and". Greetings
+and thanks before the first ask or after the last ("Hi! Could you please help: ...") are dropped. A
+piece that asks nothing ("The recall story is spreading", "I run social for a gym") stays with the ask
+after it, and a colon before
 material ("turn this into a thread: ...") or a quote is never cut. Each way to cut the request into two
 or three parts is scored by the classifier: it counts only when every part is clear enough on its own
 and neighbouring parts go to different agents, and the one with the most evidence wins. A part is
@@ -51,8 +53,11 @@ __all__ = (
     "as_named",
     "candidate_cuts",
     "description_clauses",
+    "is_filler",
     "is_statement",
     "split_asks",
+    "training_texts",
+    "without_filler",
 )
 
 # --- cutting a request into asks ---
@@ -112,6 +117,24 @@ _SUBORDINATE = frozenset({
 _DETERMINERS = frozenset(
     {"a", "an", "the", "our", "my", "your", "their", "this", "these", "those", "some", "any"}
 )
+# A subject and a verb in the present say what is ("I run social for a gym", "we sell candles online"),
+# unless the verb wants, wonders or asks ("we need a plan", "I wonder if ...").
+_SUBJECTS = frozenset({"i", "we", "they"})
+_ASKING_VERBS = frozenset({
+    "need", "needs", "want", "wanna", "would", "should", "could", "can", "will", "must", "might", "may",
+    "have", "gotta", "wonder", "think", "guess", "reckon", "feel", "hope", "wish", "like", "love", "do",
+    "don't", "dont", "also", "still", "really", "just", "now",
+})  # fmt: skip
+# Pieces that only greet or thank ("Hi!", "Hey team,", "Thanks so much!") ask nothing.
+_PLEASANTRIES = frozenset({
+    "hi", "hey", "hello", "hiya", "yo", "morning", "afternoon", "evening", "team", "folks", "guys", "everyone",
+    "there", "thanks", "thank", "thx", "cheers", "ta", "ok", "okay", "sorry", "pls", "plz", "quick", "question",
+    "favour", "favor", "much", "advance", "lot", "bunch", "again", "good", "great",
+})  # fmt: skip
+_POLITE = frozenset({
+    "please", "could", "can", "would", "you", "help", "me", "us", "a", "so", "very", "in", "for", "all", "of",
+    "i", "need", "your", "some", "with", "something", "quick",
+})  # fmt: skip
 _LEAD_IN = re.compile(
     r"^(?:among|amongst|for|in|on|at|with|after|before|since|during|from|by|about|regarding|given|as for|"
     r"unlike|compared to|versus|vs)\b",
@@ -122,6 +145,7 @@ _BACKREF = re.compile(
     r"around it|like them|ours|theirs)\b",
     re.IGNORECASE,
 )
+_ACTION_WORDS = frozenset(ACTION_VERBS)
 _MAX_CUTS = 12
 
 _STAGES = {"analyze": 0, "classify": 0, "extract": 0, "route": 0, "plan": 1, "write": 2}
@@ -177,6 +201,10 @@ def is_statement(piece: str) -> bool:
     if _LEAD_IN.match(text) and len(text.split()) <= 6:
         return True
     words = [w.strip(',.;:!?"“”()') for w in text.split()[:9]]
+    if len(words) >= 3 and words[0].lower() in _SUBJECTS and words[1].lower() not in _ASKING_VERBS:
+        verb = words[1].lower()
+        if verb not in _ACTION_WORDS and verb.isalpha() and not verb.endswith("ly"):
+            return True
     for i, word in enumerate(words):
         lower = word.lower()
         if i > 0 and (lower in _SUBORDINATE or lower.split("'")[0] in _SUBORDINATE):
@@ -187,6 +215,24 @@ def is_statement(piece: str) -> bool:
         if past and i > 0 and words[i - 1].lower() not in _DETERMINERS:
             return True  # "our growth stalled", not "a detailed plan"
     return False
+
+
+def is_filler(piece: str) -> bool:
+    """Whether a piece of a request only greets, thanks or asks for help in general ("Hi!", "Could you
+    please help:", "thanks a lot")."""
+    words = re.findall(r"[a-z']+", piece.lower())
+    return bool(words) and all(w in _PLEASANTRIES or w in _POLITE for w in words)
+
+
+def without_filler(request: str) -> str:
+    """The request without greetings and thanks before its first ask or after its last."""
+    cuts = candidate_cuts(request)
+    bounds = [0, *(x for c in cuts for x in (c.start, c.end)), len(request)]
+    pieces = [(bounds[2 * i], bounds[2 * i + 1]) for i in range(len(cuts) + 1)]
+    keep = [(a, b) for a, b in pieces if not is_filler(request[a:b])]
+    if not keep or len(keep) == len(pieces):
+        return request
+    return request[keep[0][0] : keep[-1][1]].strip(" ,;:-")
 
 
 def candidate_cuts(request: str) -> list[Cut]:
@@ -281,6 +327,13 @@ def as_named(example: str) -> str | None:
     return _OUR.sub(f"{PLACEHOLDER}'s", example, count=1) if _OUR.search(example) else None
 
 
+def training_texts(spec: AgentSpec) -> list[str]:
+    """What the classifier learns an agent from: its description, the jobs the description lists, its
+    `examples:`, and those examples asked about a business by name."""
+    named = [n for n in (as_named(e) for e in spec.examples) if n]
+    return [spec.description, *description_clauses(spec.description), *spec.examples, *named]
+
+
 # --- plans ---
 
 
@@ -362,8 +415,7 @@ class FastRouter:
         texts: list[str] = []
         targets: list[int] = []
         for index, spec in enumerate(specs):
-            named = [n for n in (as_named(e) for e in spec.examples) if n]
-            for text in [spec.description, *description_clauses(spec.description), *spec.examples, *named]:
+            for text in training_texts(spec):
                 texts.append(text)
                 targets.append(index)
         self.classifier = (
@@ -389,6 +441,7 @@ class FastRouter:
         """Route a request: one agent, several in working order, or a best guess that is not confident."""
         if self.classifier is None or not request.strip():
             return RoutePlan()
+        request = without_filler(request)
         cuts, context = _cuts(request)
         spans = self._spans(request, cuts, context)
         texts = list(dict.fromkeys([request, *(t for span in spans for t in (span.text, span.ask) if t)]))

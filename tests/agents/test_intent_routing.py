@@ -14,8 +14,10 @@ from brandcrew.agents.routing import (
     as_named,
     candidate_cuts,
     description_clauses,
+    is_filler,
     is_statement,
     split_asks,
+    without_filler,
 )
 from brandcrew.graphs.supervisor import delegate_tools_for, route_decision, supervisor_prompt
 from brandcrew.llm.chat import ChatBrandcrew
@@ -293,6 +295,19 @@ def test_candidate_cuts_and_statements() -> None:
     assert not is_statement("a detailed plan for June")  # an adjective, not a verb
     assert not is_statement("the three posts we discussed")  # a noun phrase with a clause
     assert is_statement("a former client's accusation against the firm is going viral")
+    assert is_statement("I run social for a small shop")  # a subject and a present-tense verb
+    assert not is_statement("we want three captions")
+    assert not is_statement("I wonder if we post too much")
+
+
+def test_greetings_and_thanks_around_the_asks_are_dropped() -> None:
+    assert is_filler("Hi") and is_filler("Could you please help") and is_filler("thanks so much")
+    assert not is_filler("what should we do next") and not is_filler("help me answer the DMs")
+    assert without_filler("Hi! Could you please help: how is Acme pulling ahead of us?") == (
+        "how is Acme pulling ahead of us?"
+    )
+    assert without_filler("reply to the new comments, thanks!") == "reply to the new comments"
+    assert without_filler("Plan next week and draft the posts") == "Plan next week and draft the posts"
 
 
 def test_the_split_search_costs_one_classifier_call() -> None:
