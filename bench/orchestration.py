@@ -15,7 +15,11 @@ Contenders:
   router that is never confident (`min_keyword_score` out of reach), so the supervisor model decides. Each model call goes through `ChatBrandcrew` and the
   `LlmRuntime`: token counting, the model router, a run budget reserved before and settled after
   the call, and one cost-ledger row in SQLite (a temporary file), as in production; the response
-  cache is off (the rounds repeat the same prompts, and a hit would skip the model). The agent's
+  cache is off (the rounds repeat the same prompts, and a hit would skip the model). As in
+  production, the budget is reserved through budget leases (`brandcrew.llm.leases`): a call's
+  reservation is carved in memory from a lease the runtime took in the database for several calls,
+  and its settlement and ledger row are committed write-behind, in batches, by a writer thread that
+  runs during the timed rounds; the run ends with a flush before the ledger rows are counted. The agent's
   model step also reads the brand profile from the database for its prompt, and tools run with
   brandcrew's tool context (scopes, approval policy).
 - brandcrew, fast-router path: the same graph with the default fast router, on a request it is sure
@@ -215,6 +219,7 @@ class BrandcrewSide:
     def ledger_rows(self) -> int:
         from brandcrew.store.tables import LlmCall
 
+        self.runtime.flush()  # the rows of the last calls may still be queued (write-behind)
         with Session(self.engine) as session:
             return int(session.exec(select(func.count()).select_from(LlmCall)).one())
 

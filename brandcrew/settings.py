@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     cache_ttl_s: int = 24 * 3600
     reservation_ttl_s: int = 15 * 60
     """A reservation older than this was left by a dead process and is released by the sweeper."""
+    budget_leases: bool = True
+    """Reserve SQL budgets in leases of several calls and settle write-behind (`brandcrew.llm.leases`)."""
     jwt_secret: str | None = None
     """Signs access and refresh tokens; a random secret in a 0600 file in data_dir when unset."""
     rate_limit_scale: float = 1.0

@@ -138,7 +138,8 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
     checks_voice = "brand_voice" in spec.checks
     done = "check" if checks_voice else END
 
-    def after_model(state: AgentState) -> str:
+    # Edge functions are async: LangGraph runs a sync one in a worker thread on every step.
+    async def after_model(state: AgentState) -> str:
         last = state["messages"][-1]
         if state.get("paused"):
             return END
@@ -172,7 +173,7 @@ def build_agent_graph(spec: AgentSpec, tools: list[BaseTool], *, model: ChatBran
         )
         return {"voice": verdict, "revised": True, "messages": [feedback], "answer": ""}
 
-    def after_check(state: AgentState) -> str:
+    async def after_check(state: AgentState) -> str:
         return "model" if state.get("revised") and not state.get("answer") else END
 
     graph = StateGraph(AgentState)

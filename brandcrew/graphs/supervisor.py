@@ -263,7 +263,7 @@ def build_supervisor(
             return {"work": [done], **_final([done], item[_ANSWERS])}
         return {"work": [done]}
 
-    def after_delegate(state: SupervisorState) -> str:
+    async def after_delegate(state: SupervisorState) -> str:  # async: no worker thread for this
         if state.get("mode") == "llm":
             return "supervisor"
         # A lone fast-routed delegation wrote the answer (see `route`).

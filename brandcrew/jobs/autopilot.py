@@ -393,6 +393,8 @@ async def run_autopilot(
             await _drive(driver, worker, world, options)
         finally:
             _drivers.pop(cid, None)
+    # The run's end: commit its queued settlements and return its unused budget leases.
+    await asyncio.to_thread(get_runtime().close)
     return summarize(services, spec, cid, workspace_id)
 
 

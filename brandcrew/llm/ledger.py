@@ -1,10 +1,16 @@
-"""The cost ledger: one row per model call or cache hit, and the queries over it."""
+"""The cost ledger: one row per model call or cache hit, and the queries over it.
+
+Rows may reach the table write-behind (budget leases settle in batches, see `brandcrew.llm.leases`):
+every read here first flushes what this process has pending (`flush_pending`), so a process always
+reads its own calls; readers that query `llm_calls` directly call `flush_pending` first.
+"""
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, case, func
@@ -14,6 +20,24 @@ from brandcrew.llm._cost import from_nanos
 from brandcrew.store.tables import LlmCall
 
 _LLM_CALLS: Any = LlmCall.__table__  # type: ignore[attr-defined]
+
+
+class _Pending(Protocol):
+    def flush(self) -> None: ...
+
+
+_pending: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register_pending(writer: _Pending) -> None:
+    """Make `flush_pending` flush this write-behind writer too."""
+    _pending.add(writer)
+
+
+def flush_pending() -> None:
+    """Commit every ledger row and settlement this process still holds in memory (blocking)."""
+    for writer in list(_pending):
+        writer.flush()
 
 
 def ledger_values(call: LlmCall | dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +99,7 @@ class CostLedger:
 
     def rows(self, flt: CostFilter | None = None, *, limit: int = 1000) -> list[LlmCall]:
         """The newest rows matching a filter."""
+        flush_pending()
         stmt = self._where(select(LlmCall), flt or CostFilter()).order_by(col(LlmCall.created_at).desc())
         with Session(self.engine) as session:
             return list(session.exec(stmt.limit(limit)).all())
@@ -93,6 +118,7 @@ class CostLedger:
 
     def totals(self, by: list[GroupBy] | None = None, flt: CostFilter | None = None) -> list[CostRow]:
         """Spend and tokens grouped by any of workspace/campaign/run/agent/model/provider/step/day."""
+        flush_pending()
         groups = [_column(g) for g in (by or [])]
         aggregates = [
             func.count().label("calls"),

@@ -77,6 +77,28 @@ class BudgetLimits:
             self._cache[(kind, scope_id)] = (now, value)
         return value
 
+    def cached_scopes_for(self, ctx: LlmContext) -> list[BudgetScope] | None:
+        """`scopes_for` from the in-process cache alone: None when a cap must be read from the database."""
+        now = time.monotonic()
+        at = datetime.now(UTC)
+        scopes = []
+        with self._lock:
+            for kind, scope_id in (
+                ("workspace_day", ctx.workspace_id),
+                ("workspace_month", ctx.workspace_id),
+                ("campaign", ctx.campaign_id),
+                ("run", ctx.run_id),
+            ):
+                if scope_id is None:
+                    continue
+                hit = self._cache.get((kind, scope_id))
+                if hit is None or now - hit[0] >= self._cache_s:
+                    return None
+                if hit[1] is not None:
+                    key = budget_key(kind, scope_id, at)  # type: ignore[arg-type]
+                    scopes.append(BudgetScope(key=key, limit_nanos=hit[1]))
+        return scopes
+
     def scopes_for(self, ctx: LlmContext, *, at: datetime | None = None) -> list[BudgetScope]:
         """The caps a call in `ctx` must fit under (none when nothing is capped)."""
         at = at or datetime.now(UTC)

@@ -1,4 +1,10 @@
-"""The LLM runtime: route, check the cache, reserve budget, call, settle, record — for every request."""
+"""The LLM runtime: route, check the cache, reserve budget, call, settle, record — for every request.
+
+On the SQL budget store the runtime reserves through budget leases (`brandcrew.llm.leases`): the
+common call routes, carves its reservation, settles and queues its ledger row in memory, on the
+event loop, with no worker thread; only taking a lease, a response-cache lookup or write, and the
+stores without leases (Redis) go to a worker thread. `flush()` commits what is queued.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from brandcrew.llm.budgets import BudgetScope, BudgetStatus, BudgetStore, Reserv
 from brandcrew.llm.cache import CachedResponse, ResponseCache, SqlResponseCache, cache_key
 from brandcrew.llm.config import ModelsConfig, load_models_config
 from brandcrew.llm.context import LlmContext, current_context
+from brandcrew.llm.leases import LeasedBudgets
 from brandcrew.llm.ledger import CostLedger
 from brandcrew.llm.limits import BudgetLimits
 from brandcrew.llm.messages import ModelRequest, ModelResponse, ResponseChunk, ToolCall, parse_tool_arguments
@@ -96,7 +103,9 @@ class _Prepared:
 def _tightest(scopes: list[BudgetScope], store: BudgetStore) -> tuple[int | None, int | None]:
     if not scopes:
         return None, None
-    return _tightest_of(scopes, store.status([s.key for s in scopes]))
+    # Leases route on the figures they last read (`status` would return every lease first).
+    status = store.routing_status if isinstance(store, LeasedBudgets) else store.status
+    return _tightest_of(scopes, status([s.key for s in scopes]))
 
 
 def _tightest_of(scopes: list[BudgetScope], statuses: list[BudgetStatus]) -> tuple[int | None, int | None]:
@@ -136,7 +145,11 @@ class LlmRuntime:
         self.engine = engine
         self.prices = prices or PriceTable(config.price_overrides())
         self.router = router or ModelRouter(config, self.prices, offline=self.settings.offline)
-        self.budgets: BudgetStore = budgets or SqlBudgetStore(engine)
+        store: BudgetStore = budgets or SqlBudgetStore(engine)
+        self._leases: LeasedBudgets | None = None
+        if isinstance(store, SqlBudgetStore) and self.settings.budget_leases:
+            store = self._leases = LeasedBudgets(store, ttl_s=self.settings.reservation_ttl_s)
+        self.budgets: BudgetStore = store
         self.limits = BudgetLimits(engine)
         self.ledger = CostLedger(engine)
         self.cache = cache if cache is not None else SqlResponseCache(engine)
@@ -147,6 +160,19 @@ class LlmRuntime:
             allow_requests=self.settings.allow_model_requests,
         )
         self._sleep = sleep
+        self._record: Callable[[dict[str, Any]], Any] = (
+            self.ledger.record if self._leases is None else self._leases.record
+        )
+
+    def flush(self) -> None:
+        """Commit the ledger rows and settlements still queued in memory (blocking)."""
+        if self._leases is not None:
+            self._leases.flush()
+
+    def close(self) -> None:
+        """Commit what is queued and return unused budget leases (the runtime stays usable)."""
+        if self._leases is not None:
+            self._leases.close()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> LlmRuntime:
@@ -229,8 +255,11 @@ class LlmRuntime:
         opts = opts or CallOptions()
         if opts.max_output_tokens is not None:
             request = request.model_copy(update={"max_tokens": opts.max_output_tokens})
-        # Routing, the cache lookup and the reservation of the first candidate share one worker thread.
-        decision, scopes, first = await self._off_loop_reserving(self._route_and_prepare, request, ctx, opts)
+        ready = self._prepare_now(request, ctx, opts)
+        if ready is None:
+            # Routing, the cache lookup and the reservation of the first candidate share one worker thread.
+            ready = await self._off_loop_reserving(self._route_and_prepare, request, ctx, opts)
+        decision, scopes, first = ready
         plan = [*decision.cascade, decision.chosen, *decision.fallbacks]
         attempts: list[str] = []
         last_error: Exception | None = None
@@ -320,7 +349,7 @@ class LlmRuntime:
             saved_nanos=hit.cost_nanos or 0,
             cache_hit=True,
         )
-        self.ledger.record(row)
+        self._record(row)
         return CallResult(
             response=served,
             decision=decision,
@@ -360,13 +389,30 @@ class LlmRuntime:
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
             await self._release(reservation)
-            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
+            await self._record_failure_async(request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
             await self._release(reservation)
             raise
         self.router.health.record_success(candidate.provider)
+        if key is None and self._leases is not None:
+            # Settling a lease share and queueing the row happen in memory: no thread needed.
+            return self._finish(response, price, reservation, decision, ctx, key, started)
         return await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
+
+    async def _record_failure_async(
+        self,
+        request: ModelRequest,
+        candidate: Candidate,
+        decision: RouteDecision,
+        ctx: LlmContext,
+        exc: ModelAPIError,
+        started: float,
+    ) -> None:
+        if self._leases is not None:
+            self._record_failure(request, candidate, decision, ctx, exc, started)
+        else:
+            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
 
     def _prepare(
         self,
@@ -391,6 +437,44 @@ class LlmRuntime:
             )
         return _Prepared(started, key, reservation=reservation)
 
+    def _chooser(
+        self,
+        request: ModelRequest,
+        ctx: LlmContext,
+        opts: CallOptions,
+        scopes: list[BudgetScope],
+        streaming: bool,
+    ) -> tuple[Callable[[list[BudgetStatus]], int], list[tuple[RouteDecision, float]]]:
+        """A `choose` for `reserve_routed`: route on the figures, say what the first candidate needs."""
+        chosen: list[tuple[RouteDecision, float]] = []
+
+        def choose(statuses: list[BudgetStatus]) -> int:
+            decision = self._decide(request, ctx, opts, scopes, _tightest_of(scopes, statuses))
+            first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
+            chosen.append((decision, time.perf_counter()))
+            return first.worst_case_nanos or 0
+
+        return choose, chosen
+
+    def _prepare_now(
+        self, request: ModelRequest, ctx: LlmContext, opts: CallOptions
+    ) -> tuple[RouteDecision, list[BudgetScope], _Prepared] | None:
+        """Route and reserve from memory (cached caps, a budget lease); None when that needs the database."""
+        if self._leases is None or (opts.cache and self.cache is not None):
+            return None
+        scopes = self.limits.cached_scopes_for(ctx)
+        if scopes is None:
+            return None
+        if not scopes:
+            decision = self._decide(request, ctx, opts, scopes, (None, None))
+            return decision, scopes, _Prepared(time.perf_counter(), None)
+        choose, chosen = self._chooser(request, ctx, opts, scopes, False)
+        done, reservation = self._leases.reserve_local(scopes, choose)
+        if not done:
+            return None
+        decision, started = chosen[-1]
+        return decision, scopes, _Prepared(started, None, reservation=reservation)
+
     def _route_and_prepare(
         self, request: ModelRequest, ctx: LlmContext, opts: CallOptions, streaming: bool = False
     ) -> tuple[RouteDecision, list[BudgetScope], _Prepared]:
@@ -399,16 +483,9 @@ class LlmRuntime:
         reserve_routed = getattr(self.budgets, "reserve_routed", None)
         if scopes and reserve_routed is not None and not (opts.cache and self.cache is not None):
             # No cache to look in between: read the budgets, route and reserve in one transaction.
-            chosen: list[tuple[RouteDecision, Candidate, float]] = []
-
-            def choose(statuses: list[BudgetStatus]) -> int:
-                decision = self._decide(request, ctx, opts, scopes, _tightest_of(scopes, statuses))
-                first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
-                chosen.append((decision, first, time.perf_counter()))
-                return first.worst_case_nanos or 0
-
+            choose, chosen = self._chooser(request, ctx, opts, scopes, streaming)
             reservation = reserve_routed(scopes, choose, ttl_s=self.settings.reservation_ttl_s)
-            decision, _first, started = chosen[-1]
+            decision, started = chosen[-1]
             return decision, scopes, _Prepared(started, None, reservation=reservation)
         decision = self._decide(request, ctx, opts, scopes, _tightest(scopes, self.budgets))
         first = decision.cascade[0] if decision.cascade and not streaming else decision.chosen
@@ -431,7 +508,10 @@ class LlmRuntime:
 
     async def _release(self, reservation: Reservation | None) -> None:
         if reservation is not None:
-            await _off_loop(self.budgets.release, reservation)
+            if self._leases is not None:
+                self._leases.release(reservation)  # in memory
+            else:
+                await _off_loop(self.budgets.release, reservation)
 
     def _finish(
         self,
@@ -467,7 +547,7 @@ class LlmRuntime:
                 )
             self.budgets.settle(reservation, cost_nanos or 0, ledger_row=row)
         else:
-            self.ledger.record(row)
+            self._record(row)
         if key is not None and self.cache is not None:
             self.cache.put(
                 key,
@@ -497,7 +577,7 @@ class LlmRuntime:
             status="error",
             error=str(exc)[:2000],
         )
-        self.ledger.record(row)
+        self._record(row)
 
     # -- streaming ---------------------------------------------------------------------------
     async def stream(
@@ -540,7 +620,7 @@ class LlmRuntime:
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
             await self._release(reservation)
-            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
+            await self._record_failure_async(request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
             await self._release(reservation)
@@ -578,7 +658,12 @@ def get_runtime() -> LlmRuntime:
 
 
 def set_runtime(runtime: LlmRuntime | None) -> None:
-    """Replace the process-wide runtime (tests, or an app that builds its own)."""
+    """Replace the process-wide runtime (tests, or an app that builds its own); the old one is closed."""
     global _default_runtime
     with _default_lock:
-        _default_runtime = runtime
+        old, _default_runtime = _default_runtime, runtime
+    if old is not None and old is not runtime:
+        try:
+            old.close()
+        except Exception:  # its database may be gone (tests); the TTL sweeper is the fallback
+            log.exception("closing the replaced LLM runtime failed")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from brandcrew.llm.ledger import flush_pending
 from brandcrew.store.tables import LlmCall
 
 REQUESTS = {
@@ -28,6 +29,7 @@ async def test_agent_answers_on_the_offline_model(make_team: Any, agent: str) ->
     answer = out["messages"][-1]
     assert answer.response_metadata["agents"] == [agent]
     assert len(str(answer.content)) > 20, answer.content
+    flush_pending()  # the ledger is written behind: the barrier before reading it
     with Session(team.services.engine) as session:
         calls = session.exec(select(LlmCall)).all()
     assert calls and all(c.offline and c.model == "offline" and c.cost_nanousd == 0 for c in calls)

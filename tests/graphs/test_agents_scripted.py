@@ -26,6 +26,7 @@ from brandcrew.agents import default_agents
 from brandcrew.connectors.base import AccountMetrics, PostMetrics, RemoteMention, RemoteMessage
 from brandcrew.connectors.sandbox import SandboxWorld
 from brandcrew.jobs.publisher import Publisher
+from brandcrew.llm.ledger import flush_pending
 from brandcrew.llm.messages import ModelRequest, ModelResponse, ToolCall
 from brandcrew.llm.testing import Step
 from brandcrew.llm.usage import LlmUsage
@@ -277,6 +278,7 @@ def assert_forwarded(out: dict[str, Any], agent: str, said: list[str]) -> None:
 
 def assert_ledger(team: Any, agent: str) -> None:
     """One ledger row per model call, for this agent and its step, priced from the model's prices."""
+    flush_pending()  # the ledger is written behind: the barrier before reading it
     with Session(team.services.engine) as session:
         rows = session.exec(select(LlmCall)).all()
     assert len(rows) == len(team.llm.calls)

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from brandcrew.errors import UserError
+from brandcrew.llm.ledger import flush_pending
 from brandcrew.services import approvals, audit
 from brandcrew.services.autopilot.spec import CampaignSpec
 from brandcrew.services.workspaces import slugify
@@ -195,6 +196,7 @@ class RunSummary(BaseModel):
 
 def list_runs(session: Session, workspace_id: str) -> list[RunSummary]:
     """The workspace's autopilot runs, newest first, with posts published and spend from the ledger."""
+    flush_pending()  # this process's queued ledger rows first
     runs = session.exec(
         select(AutopilotRun)
         .where(AutopilotRun.workspace_id == workspace_id)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from brandcrew.llm.ledger import flush_pending
 from brandcrew.services import analytics
 from brandcrew.services.autopilot.records import cycles_of, get_run, pending_approvals
 from brandcrew.services.autopilot.spec import CampaignSpec
@@ -148,6 +149,7 @@ def _followers_gained(session: Session, workspace_id: str, spec: CampaignSpec) -
 
 def build_report(engine: Engine, spec: CampaignSpec, campaign_id: str) -> Report:
     """Gather the report's figures."""
+    flush_pending()  # this process's queued ledger rows first
     with Session(engine) as session:
         run = get_run(session, campaign_id)
         workspace_id = run.workspace_id
