@@ -1,9 +1,10 @@
 """The LLM runtime: route, check the cache, reserve budget, call, settle, record — for every request.
 
-On the SQL budget store the runtime reserves through budget leases (`brandcrew.llm.leases`): the
-common call routes, carves its reservation, settles and queues its ledger row in memory, on the
-event loop, with no worker thread; only taking a lease, a response-cache lookup or write, and the
-stores without leases (Redis) go to a worker thread. `flush()` commits what is queued.
+On the SQL budget store the runtime reserves through budget leases (`brandcrew.llm.leases`): a call
+that skips the response cache routes, carves its reservation, settles and queues its ledger row in
+memory, on the event loop, with no worker thread; taking a lease, a response-cache lookup or write
+(the cache is on by default, so most agent calls still make one hop), and the stores without leases
+(Redis) go to a worker thread. `flush()` commits what is queued.
 """
 
 from __future__ import annotations
