@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -154,7 +153,7 @@ class SqlBudgetStore:
         )
         # UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35.
         self._returning = dialect == "postgresql" or (
-            dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+            dialect == "sqlite" and engine.dialect.dbapi.sqlite_version_info >= (3, 35)  # type: ignore[union-attr]
         )
 
     def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int, *, ttl_s: int) -> Reservation:

@@ -50,6 +50,7 @@ from brandcrew.memory.port import (
     check_metadata,
     check_namespace,
 )
+from brandcrew.store.engine import sqlite_module
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -80,15 +81,13 @@ _SQL_OPS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte
 
 def connect_vec(path: str, *, busy_timeout_ms: int = 60_000, mmap_size: int = 1 << 30) -> Any:
     """A DBAPI connection to `path` with sqlite-vec loaded, WAL, busy timeout and memory-mapped reads."""
-    try:
-        import pysqlite3.dbapi2 as sqlite3
-    except ImportError:  # platforms where the stdlib module can load extensions
-        import sqlite3
+    # The module the application's engine uses too (`sqlite_module`): one SQLite library per process.
+    module: Any = sqlite_module()
+    if module is None:  # platforms where the stdlib module can load extensions
+        import sqlite3 as module
     import sqlite_vec
 
-    conn = sqlite3.connect(
-        path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-    )
+    conn = module.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
     if not hasattr(conn, "enable_load_extension"):
         raise UserError(
             "this Python's sqlite3 cannot load extensions; install pysqlite3-binary (Linux) or sqlean-py"

@@ -119,6 +119,15 @@ def _configure_sqlite(engine: Engine) -> None:
             raise
 
 
+def sqlite_module() -> Any | None:
+    """The DB-API module for SQLite files: pysqlite3 when installed, else None (the stdlib module)."""
+    try:
+        import pysqlite3.dbapi2 as module  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        return None
+    return module
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """A new engine for `url`, with the SQLite pragmas brandcrew relies on."""
     parsed = make_url(url)
@@ -129,6 +138,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args = {"check_same_thread": False, "timeout": 60}
         # A pool as large as the server's thread pool: a connection opened past `pool_size` is
         # closed again after one use, and opening one (with its pragmas) costs more than the query.
+        # One SQLite library per process: sqlite-vec's connections to this same file need pysqlite3
+        # (the stdlib module here cannot load extensions), and two copies of SQLite in one process
+        # break each other's POSIX locks and WAL shared memory (SQLite's "How To Corrupt Your Database
+        # Files", 2.2.1) -- seen here as a Bus error while a vector connection opened the file.
+        module = sqlite_module()
+        if module is not None:
+            kwargs.setdefault("module", module)
         engine = create_engine(url, connect_args=connect_args, pool_size=40, max_overflow=40, **kwargs)
         _configure_sqlite(engine)
         return engine
