@@ -22,13 +22,12 @@ APP = "brandcrew.server.main:app"
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port that other processes may bind too (SO_REUSEPORT)."""
+    """A socket bound to host:port that other processes may bind too (SO_REUSEPORT), not yet listening."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
@@ -37,6 +36,10 @@ def serve_one(host: str, port: int) -> None:
     """One server process: its own socket, the app, until SIGTERM/SIGINT."""
     import uvicorn
 
+    # Bound but not listening: the kernel hands a port's connections only to listening sockets, and
+    # asyncio's create_server calls listen() once uvicorn has imported the app and run its startup.
+    # A socket that listened from the start would queue its share of connections, unanswered,
+    # through the seconds a new (or replacement) process spends starting.
     sock = bind(host, port)
     config = uvicorn.Config(APP, log_config=None, access_log=False, proxy_headers=True)
     uvicorn.Server(config).run(sockets=[sock])

@@ -34,6 +34,19 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out if Path(f"/proc/{p}/cmdline").read_bytes().find(b"spawn_main") >= 0]
 
 
+def _listening(port: int) -> set[int]:
+    """Pids with a listening socket on the port."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return {int(p.split(",")[0]) for p in out.split("pid=")[1:]}
+
+
+def _wait_listening(port: int, pids: set[int], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not _listening(port) >= pids:
+        assert time.monotonic() < deadline, f"{pids} never all listened on {port}: {_listening(port)}"
+        time.sleep(0.2)
+
+
 @pytest.mark.timeout(300)
 def test_two_processes_share_the_port_and_one_that_dies_is_replaced(tmp_path: Path) -> None:
     port = free_port()
@@ -47,10 +60,7 @@ def test_two_processes_share_the_port_and_one_that_dies_is_replaced(tmp_path: Pa
         while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         first, second = _children(proc.pid)
-        listeners = subprocess.run(
-            ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True
-        ).stdout
-        assert f"pid={first}," in listeners and f"pid={second}," in listeners  # a socket each
+        _wait_listening(port, {first, second})  # a socket each, once each process is ready
 
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 60
@@ -58,7 +68,12 @@ def test_two_processes_share_the_port_and_one_that_dies_is_replaced(tmp_path: Pa
             time.sleep(0.2)
         replacement = set(_children(proc.pid)) - {second}
         assert len(replacement) == 1 and first not in replacement
-        for _ in range(20):  # the port keeps answering meanwhile, from whichever process
+        # While the replacement starts, its socket does not listen yet, so the kernel sends every new
+        # connection to the survivor: none waits in the queue of a process that is still importing.
+        while not _listening(port) >= replacement and time.monotonic() < deadline:
+            assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+        _wait_listening(port, replacement | {second})
+        for _ in range(20):  # then from whichever process
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)
