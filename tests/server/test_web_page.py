@@ -26,6 +26,7 @@ from brandcrew.llm.offline import OfflineBackend
 from brandcrew.llm.runtime import set_runtime
 from brandcrew.llm.testing import ScriptedLlm, reply, tool_call
 from brandcrew.llm.usage import LlmUsage
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Approval, AuditLog, OutboxEntry, Post, User
 from tests.utils.autopilot import PricedOffline, campaign_file
 from tests.utils.llm import make_runtime
@@ -527,11 +528,11 @@ def seed_posts(live_server: str, account: Account) -> tuple[datetime, datetime, 
 
 def mark_published(app: Any, post_id: str, at: datetime) -> None:
     """What the publishing worker does once the platform accepted the post."""
-    with Session(app.state.services.engine) as session:
+    # A read-modify-write: it holds the write lock from its start, as the live server writes too.
+    with session_scope(app.state.services.engine) as session:
         for entry in session.exec(select(OutboxEntry).where(OutboxEntry.post_id == post_id)).all():
             entry.status, entry.published_at = "published", at
             session.add(entry)
-        session.commit()
 
 
 @needs_chromium
