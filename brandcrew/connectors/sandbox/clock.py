@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from brandcrew.store.engine import write_transaction
 from brandcrew.store.tables._base import as_utc, utcnow
@@ -28,11 +28,15 @@ def to_utc(value: datetime) -> datetime:
 
 def clock_time(row: SandboxWorldRow, wall: datetime) -> datetime:
     """Sandbox time of a world row at wall time `wall`."""
-    base = to_utc(as_utc(row.clock_base) or wall)
-    if not row.clock_speed:
+    return _time_at(row.clock_base, row.clock_anchor, row.clock_speed, wall)
+
+
+def _time_at(base_at: datetime | None, anchor_at: datetime | None, speed: float, wall: datetime) -> datetime:
+    base = to_utc(as_utc(base_at) or wall)
+    if not speed:
         return base
-    anchor = to_utc(as_utc(row.clock_anchor) or wall)
-    return base + (wall - anchor) * row.clock_speed
+    anchor = to_utc(as_utc(anchor_at) or wall)
+    return base + (wall - anchor) * speed
 
 
 class SandboxClock:
@@ -42,6 +46,12 @@ class SandboxClock:
         self.engine = engine
         self.world_id = world_id
         self._wall = wall
+        # Three columns, not the ORM row, built once: every sandbox call and publisher step asks the time.
+        self._now_query = select(
+            col(SandboxWorldRow.clock_base),
+            col(SandboxWorldRow.clock_anchor),
+            col(SandboxWorldRow.clock_speed),
+        ).where(SandboxWorldRow.id == world_id)
 
     def _row(self, session: Session, *, lock: bool = False) -> SandboxWorldRow:
         query = select(SandboxWorldRow).where(SandboxWorldRow.id == self.world_id)
@@ -52,8 +62,11 @@ class SandboxClock:
 
     def now(self) -> datetime:
         """Current sandbox time (aware UTC)."""
-        with Session(self.engine) as session:
-            return clock_time(self._row(session), to_utc(self._wall()))
+        with self.engine.connect() as conn:
+            row = conn.execute(self._now_query).first()
+        if row is None:
+            raise LookupError(f"sandbox world {self.world_id!r} does not exist")
+        return _time_at(row[0], row[1], row[2], to_utc(self._wall()))
 
     @property
     def speed(self) -> float:
