@@ -17,6 +17,12 @@ from brandcrew.store.write_lock import FileWriteLock, WriterLock, background_wri
 
 _BUSY_TIMEOUT_S = 60.0
 """How long a SQLite writer waits for the write lock before failing."""
+
+
+class WriteLockBusy(Exception):
+    """A write transaction that may not wait found the SQLite write lock taken (nothing was written)."""
+
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -89,6 +95,15 @@ def _configure_sqlite(engine: Engine) -> None:
     dialect.do_close = _closing(dialect.do_close)  # type: ignore[method-assign]
     dialect.do_terminate = _closing(dialect.do_terminate)  # type: ignore[method-assign]
 
+    def _take_now(dbapi_connection: Any) -> None:
+        # Both locks at once or neither: a caller that may not wait (the event loop) goes elsewhere.
+        if not writer.try_acquire():
+            raise WriteLockBusy("the SQLite write lock is taken")
+        if across is not None and not across.try_acquire():
+            writer.release()
+            raise WriteLockBusy("another process holds the SQLite write lock")
+        holders.add(id(dbapi_connection))
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Reads use deferred transactions (WAL readers never block). A read-modify-write must take
@@ -101,17 +116,18 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
             return
         dbapi_connection = conn.connection.dbapi_connection
-        if id(dbapi_connection) not in holders and writer.acquire(
-            timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()
-        ):
-            holders.add(id(dbapi_connection))
-            if across is not None:
-                try:
-                    across.acquire()
-                except BaseException:
-                    holders.discard(id(dbapi_connection))
-                    writer.release()
-                    raise
+        if id(dbapi_connection) not in holders:
+            if options.get("sqlite_nowait", False):
+                _take_now(dbapi_connection)
+            elif writer.acquire(timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()):
+                holders.add(id(dbapi_connection))
+                if across is not None:
+                    try:
+                        across.acquire()
+                    except BaseException:
+                        holders.discard(id(dbapi_connection))
+                        writer.release()
+                        raise
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -170,9 +186,14 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A read-modify-write session: holds the write lock from its start (SQLite), commits on success."""
-    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+def session_scope(engine: Engine, *, wait: bool = True) -> Iterator[Session]:
+    """A read-modify-write session: holds the write lock from its start (SQLite), commits on success.
+
+    With `wait=False` (SQLite), its first statement raises `WriteLockBusy` instead of waiting when
+    another writer holds the lock.
+    """
+    options = {"sqlite_immediate": True, "sqlite_nowait": not wait}
+    bind = engine.execution_options(**options) if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
