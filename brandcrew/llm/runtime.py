@@ -390,30 +390,26 @@ class LlmRuntime:
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
             await self._release(reservation)
-            await self._record_failure_async(request, candidate, decision, ctx, exc, started)
+            await self._store(self._record_failure, request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
             await self._release(reservation)
             raise
         self.router.health.record_success(candidate.provider)
-        if key is None and self._leases is not None:
-            # Settling a lease share and queueing the row happen in memory: no thread needed.
-            return self._finish(response, price, reservation, decision, ctx, key, started)
-        return await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
+        return await self._store(
+            self._finish, response, price, reservation, decision, ctx, key, started, cached=key is not None
+        )
 
-    async def _record_failure_async(
-        self,
-        request: ModelRequest,
-        candidate: Candidate,
-        decision: RouteDecision,
-        ctx: LlmContext,
-        exc: ModelAPIError,
-        started: float,
-    ) -> None:
-        if self._leases is not None:
-            self._record_failure(request, candidate, decision, ctx, exc, started)
-        else:
-            await _off_loop(self._record_failure, request, candidate, decision, ctx, exc, started)
+    async def _store(self, fn: Callable[..., T], *args: Any, cached: bool = False) -> T:
+        """Run a bookkeeping step: on the loop when it only touches memory, else in a worker thread.
+
+        With budget leases, settling, releasing and queueing ledger rows happen in memory (a writer
+        thread commits them behind); a response-cache write, or any step without leases, is database
+        I/O and goes to a thread that finishes even if the caller is cancelled.
+        """
+        if self._leases is not None and not cached:
+            return fn(*args)
+        return await _off_loop(fn, *args)
 
     def _prepare(
         self,
@@ -509,10 +505,7 @@ class LlmRuntime:
 
     async def _release(self, reservation: Reservation | None) -> None:
         if reservation is not None:
-            if self._leases is not None:
-                self._leases.release(reservation)  # in memory
-            else:
-                await _off_loop(self.budgets.release, reservation)
+            await self._store(self._leases.release if self._leases else self.budgets.release, reservation)
 
     def _finish(
         self,
@@ -621,7 +614,7 @@ class LlmRuntime:
         except ModelAPIError as exc:
             self.router.health.record_failure(candidate.provider)
             await self._release(reservation)
-            await self._record_failure_async(request, candidate, decision, ctx, exc, started)
+            await self._store(self._record_failure, request, candidate, decision, ctx, exc, started)
             raise
         except BaseException:
             await self._release(reservation)
@@ -642,7 +635,9 @@ class LlmRuntime:
             usage=final.usage if final and final.usage else LlmUsage(requests=1),
             offline=candidate.provider == "offline",
         )
-        yield await _off_loop(self._finish, response, price, reservation, decision, ctx, key, started)
+        yield await self._store(
+            self._finish, response, price, reservation, decision, ctx, key, started, cached=key is not None
+        )
 
 
 _default_runtime: LlmRuntime | None = None
