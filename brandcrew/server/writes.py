@@ -5,7 +5,9 @@ process: handing a 2 ms transaction to the thread pool then cost 50-180 ms befor
 (measured by `bench.server`: most of a run-creating request's first-event p99). When nobody holds
 the write lock, the transaction runs on the loop at once and cannot block it on a lock; when someone
 does, it goes to the thread pool and waits there, as before. PostgreSQL's transactions always go to
-the thread pool: they wait on the network.
+the thread pool: they wait on the network. What this does not fix: the executors keep the lock busy,
+so under the bench's load a creation still often ends up in a thread (creation p90 185 ms), and
+interleaved bench runs showed no clear first-event p99 gain.
 """
 
 from __future__ import annotations

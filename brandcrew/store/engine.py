@@ -50,7 +50,6 @@ def _configure_sqlite(engine: Engine) -> None:
     # between retries (1 ms growing to 100 ms), so a writer that waits there is woken late and every
     # waiting writer gets a long tail; these wake a waiter as soon as the writer before it is done.
     # SQLite's locking still guarantees correctness (other programs may write without these locks).
-    # A writer that cannot get the process lock within the busy timeout goes on without either.
     writer = WriterLock()
     database = engine.url.database
     across = FileWriteLock(f"{database}.writer-lock") if database and database != ":memory:" else None
@@ -95,13 +94,23 @@ def _configure_sqlite(engine: Engine) -> None:
     dialect.do_close = _closing(dialect.do_close)  # type: ignore[method-assign]
     dialect.do_terminate = _closing(dialect.do_terminate)  # type: ignore[method-assign]
 
-    def _take_now(dbapi_connection: Any) -> None:
-        # Both locks at once or neither: a caller that may not wait (the event loop) goes elsewhere.
-        if not writer.try_acquire():
+    def _take(dbapi_connection: Any, *, wait: bool) -> None:
+        # Both locks or neither. A waiting writer that cannot get the process lock within the busy
+        # timeout goes on without either; one that may not wait (the event loop) is told to go elsewhere.
+        if wait:
+            if not writer.acquire(timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()):
+                return
+        elif not writer.try_acquire():
             raise WriteLockBusy("the SQLite write lock is taken")
-        if across is not None and not across.try_acquire():
+        try:
+            if across is not None:
+                if wait:
+                    across.acquire()
+                elif not across.try_acquire():
+                    raise WriteLockBusy("another process holds the SQLite write lock")
+        except BaseException:
             writer.release()
-            raise WriteLockBusy("another process holds the SQLite write lock")
+            raise
         holders.add(id(dbapi_connection))
 
     @event.listens_for(engine, "begin")
@@ -117,17 +126,7 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         dbapi_connection = conn.connection.dbapi_connection
         if id(dbapi_connection) not in holders:
-            if options.get("sqlite_nowait", False):
-                _take_now(dbapi_connection)
-            elif writer.acquire(timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()):
-                holders.add(id(dbapi_connection))
-                if across is not None:
-                    try:
-                        across.acquire()
-                    except BaseException:
-                        holders.discard(id(dbapi_connection))
-                        writer.release()
-                        raise
+            _take(dbapi_connection, wait=not options.get("sqlite_nowait", False))
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:

@@ -70,8 +70,11 @@ def test_two_processes_share_the_port_and_one_that_dies_is_replaced(tmp_path: Pa
         assert len(replacement) == 1 and first not in replacement
         # While the replacement starts, its socket does not listen yet, so the kernel sends every new
         # connection to the survivor: none waits in the queue of a process that is still importing.
+        answered_meanwhile = 0
         while not _listening(port) >= replacement and time.monotonic() < deadline:
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+            answered_meanwhile += 1
+        assert answered_meanwhile > 0  # a start-up takes seconds: the requests above did happen
         _wait_listening(port, replacement | {second})
         for _ in range(20):  # then from whichever process
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200

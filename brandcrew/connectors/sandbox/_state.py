@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
@@ -134,71 +133,46 @@ def stream_account(world: SandboxWorldRow, acct: SandboxAccountRow) -> StreamAcc
     )
 
 
-class _ForecastMemo:
-    """A bounded LRU of post forecasts, shared by the threads of a process.
-
-    A forecast is a pure function of the world's seed, the account's fixed traits and the post's
-    fields, none of which change after the post is stored. Without the memo every publish recomputed
-    the forecast of each earlier post of the account (its follower count sums them), which made a
-    campaign's publishing quadratic: 1,000 posts took ~100 ms each.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[object, ...], PostForecast] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> PostForecast | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[object, ...], value: PostForecast) -> None:
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-_FORECASTS: Final = _ForecastMemo(100_000)
-
-
 def post_forecast(world: SandboxWorldRow, acct: SandboxAccountRow, post: SandboxPostRow) -> PostForecast:
     """Lifetime expected counters of a stored post."""
-    # Everything the forecast reads, so that two worlds of the same id in different databases (tests,
-    # demos) never share an entry by mistake.
-    key = (
-        world.id,
+    return _forecast_of(
         world.seed,
-        acct.platform,
-        acct.audience_profile,
-        acct.quality,
-        repr(acct.timezones),
         post.remote_id,
-        post.audience,
-        post.created_at,
+        acct.platform,
         tuple(sorted(post.features.items())),
+        post.audience,
+        ts(post.created_at),
+        acct.audience_profile,
+        tuple(tuple(sorted(share.items())) for share in acct.timezones),
+        acct.quality,
     )
-    hit = _FORECASTS.get(key)
-    if hit is None:
-        hit = _forecast(world, acct, post)
-        _FORECASTS.put(key, hit)
-    return hit
 
 
-def _forecast(world: SandboxWorldRow, acct: SandboxAccountRow, post: SandboxPostRow) -> PostForecast:
+@functools.lru_cache(maxsize=100_000)
+def _forecast_of(
+    seed: str,
+    remote_id: str,
+    platform: str,
+    features: tuple[tuple[str, object], ...],
+    audience: int,
+    created_at: datetime,
+    profile: str,
+    timezones: tuple[tuple[tuple[str, float], ...], ...],
+    quality: float,
+) -> PostForecast:
+    # Memoized on every input of the forecast (none changes once a post is stored): each publish sums
+    # the forecasts of every earlier post of the account for its follower count, which without the
+    # memo made a campaign's publishing quadratic (1,000 posts took ~100 ms each).
     return forecast(
-        seed=world.seed,
-        remote_id=post.remote_id,
-        platform=acct.platform,
-        features=PostFeatures.model_validate(post.features),
-        audience=post.audience,
-        created_at=ts(post.created_at),
-        profile=acct.audience_profile,
-        timezones=acct.timezones,
-        quality=acct.quality,
+        seed=seed,
+        remote_id=remote_id,
+        platform=platform,
+        features=PostFeatures.model_validate(dict(features)),
+        audience=audience,
+        created_at=created_at,
+        profile=profile,
+        timezones=[dict(share) for share in timezones],
+        quality=quality,
     )
 
 
