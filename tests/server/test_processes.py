@@ -31,7 +31,14 @@ def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None
 
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out if Path(f"/proc/{p}/cmdline").read_bytes().find(b"spawn_main") >= 0]
+    return [int(p) for p in out if b"spawn_main" in _cmdline(p)]
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # exited between pgrep and here (a killed server process, say)
+        return b""
 
 
 def _listening(port: int) -> set[int]:
