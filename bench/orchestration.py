@@ -34,8 +34,13 @@ Contenders:
   manager answers: 4 LLM calls and 1 tool call, plus CrewAI's own delegation tool). Skipped ("n/a")
   when `crewai` is not installed.
 
-No contender uses a checkpointer. Rounds of the contenders are interleaved, so that a busy machine
-slows them alike; figures are medians.
+No contender uses a checkpointer. The rounds of brandcrew and LangGraph are interleaved, so that a busy
+machine slows them alike; figures are medians. CrewAI's rounds run after them, in a block of their own
+in the same run: interleaved, its round trip (about 8x longer, on a worker thread, with event handlers
+on threads of its own) slowed whichever contender ran right after it, on cold CPU caches. In a fixed
+order that was always brandcrew's supervisor path (measured on one machine: wall ratio 1.74-1.79
+interleaved with CrewAI, 1.38-1.41 without it); rotating the order spread the slowdown over every
+contender and made all of them noisier.
 """
 
 from __future__ import annotations
@@ -378,8 +383,14 @@ def crewai_side(workdir: Path) -> Any | None:
         agents=[worker], tasks=[task], process=crewai.Process.hierarchical, manager_llm=manager_llm
     )
 
+    from crewai.events.event_bus import crewai_event_bus
+
     def round_trip(request: str) -> str:
-        return str(crew.kickoff(inputs={"request": request}).raw)
+        answer = str(crew.kickoff(inputs={"request": request}).raw)
+        # Kickoff returns before CrewAI's event handlers (its own threads) are done; they are part of
+        # the crew's round trip, and left running they would slow whichever contender runs next.
+        crewai_event_bus.flush()
+        return answer
 
     round_trip.llms = (manager_llm, worker_llm)  # type: ignore[attr-defined]
     return round_trip
@@ -411,13 +422,15 @@ async def run(rounds: int, warmup: int, workdir: Path) -> dict[str, Any]:
         ("lg_sup", lambda: langgraph.supervisor_round_trip(VAGUE_REQUEST)),
         ("lg_direct", lambda: langgraph.direct_round_trip(CLEAR_REQUEST)),
     ]
+    blocks = [contenders]
     if crew is not None:
-        contenders.append(("crewai", lambda: asyncio.to_thread(crew, VAGUE_REQUEST)))
-    for i in range(warmup + rounds):
-        for key, fn in contenders:
-            wall_sink, cpu_sink = (times[key], cpu[key]) if i >= warmup else ([], [])
-            answer = await _timed(fn, wall_sink, cpu_sink)
-            assert answer == ANSWER, (key, answer)
+        blocks.append([("crewai", lambda: asyncio.to_thread(crew, VAGUE_REQUEST))])
+    for block in blocks:
+        for i in range(warmup + rounds):
+            for key, fn in block:
+                wall_sink, cpu_sink = (times[key], cpu[key]) if i >= warmup else ([], [])
+                answer = await _timed(fn, wall_sink, cpu_sink)
+                assert answer == ANSWER, (key, answer)
     total = warmup + rounds
     calls = {
         "brandcrew": len(brandcrew.llm.calls),
