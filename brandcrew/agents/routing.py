@@ -1,8 +1,10 @@
 """The fast router: sends clear requests straight to the right agent(s) without an LLM call.
 
 Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when the router is built,
-on what the specs say, never on evaluation data: each agent's description, the jobs the description
-lists, its `examples:`, and those examples asked about a business by name. Logistic regression over
+on what the specs say, never on held-out evaluation data: each agent's description, the jobs the
+description lists, its `examples:` (for the built-in agents, these include the single-agent rows of
+two routing development sets, see `evals/routing/README.md`), and those examples asked about a
+business by name. Logistic regression over
 the request's sentence embedding (MiniLM offline when the `ml` extra is installed) and its words;
 its probabilities are the router's confidence. Any agent a YAML file adds is in the fit.
 
