@@ -12,9 +12,11 @@ The scripted models answer from the conversation (no queue), the same way on eve
 
 Contenders:
 - brandcrew, supervisor path: brandcrew's real supervisor graph (`build_supervisor`) with a fast
-  router that is never confident (`min_keyword_score` out of reach), so the supervisor model decides. Each model call goes through `ChatBrandcrew` and the
-  `LlmRuntime`: token counting, the model router, a run budget reserved before and settled after
-  the call, and one cost-ledger row in SQLite (a temporary file), as in production; the response
+  router that is never confident (`min_keyword_score` out of reach), so the supervisor model
+  decides. Each model call goes through `ChatBrandcrew` and the `LlmRuntime`: token counting, the
+  model router (over ten priced models, 4/3/3 per tier as in `configs/models.yaml`; one model in
+  every tier made a decision about 3.5x cheaper than production's), a run budget reserved before
+  and settled after the call, and one cost-ledger row in SQLite (a temporary file), as in production; the response
   cache is off (the rounds repeat the same prompts, and a hit would skip the model). As in
   production, the budget is reserved through budget leases (`brandcrew.llm.leases`): a call's
   reservation is carved in memory from a lease the runtime took in the database for several calls,
@@ -156,11 +158,20 @@ class BrandcrewSide:
             calls = [] if call is None else [ToolCall(id=f"call_{next(ids)}", **call)]
             return ModelResponse(model="", provider="", content=text, tool_calls=calls, usage=usage)
 
-        model_name = "bench/model"
+        # As many candidates per tier as `configs/models.yaml` (4, 3, 3), each priced: every decision
+        # weighs ten models and carries the rest as fallbacks, as in production with every key set.
+        tiers = {
+            t: [f"bench/{t}-{i}" for i in range(n)]
+            for t, n in (("small", 4), ("balanced", 3), ("frontier", 3))
+        }
         config = ModelsConfig.model_validate(
             {
-                "tiers": {t: [model_name] for t in ("small", "balanced", "frontier")},
-                "prices": {model_name: PriceOverride(input=0.4, output=1.6, provider="bench")},
+                "tiers": tiers,
+                "prices": {
+                    m: PriceOverride(input=0.4 * (1 + rank), output=1.6 * (1 + rank), provider="bench")
+                    for rank, models in enumerate(tiers.values())
+                    for m in models
+                },
             }
         )
         prices = PriceTable(config.price_overrides())
