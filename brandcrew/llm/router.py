@@ -213,10 +213,14 @@ class ModelRouter:
         usable: list[Candidate] = []
         skipped_unpriced: list[str] = []
         skipped_budget: list[Candidate] = []
+        seen: set[str] = set()
         for search_tier in _tier_search_order(tier):
             for model in self.config.tiers.get(search_tier, []):
-                if model in req.exclude_models:
+                # A model listed in several tiers is one candidate, in the tier searched first: as its
+                # own fallback or cascade step it would only repeat the same call.
+                if model in req.exclude_models or model in seen:
                     continue
+                seen.add(model)
                 provider, price, has_key = self._facts(model)
                 if not has_key or not self.health.allows(provider):
                     continue

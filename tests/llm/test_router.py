@@ -133,6 +133,22 @@ def test_fallbacks_list_other_providers_in_tier_first() -> None:
     assert [c.model for c in decision.fallbacks][:3] == ["beta/mid", "alpha/small", "beta/small"]
 
 
+def test_a_model_listed_in_several_tiers_is_one_candidate() -> None:
+    config = scripted_config()
+    config.tiers["balanced"] = ["alpha/small", "alpha/mid"]
+    config.tiers["frontier"] = ["alpha/mid", "alpha/big"]
+    config.steps["classify"] = config.steps["classify"].model_copy(update={"max_tier": None})
+    router = ModelRouter(config, PriceTable(config.price_overrides()), has_credentials=all_keys)
+    decision = router.decide(RouteRequest(agent="content_creator"))
+    plan = [decision.chosen.model, *(c.model for c in decision.fallbacks)]
+    assert (decision.chosen.model, decision.chosen.tier) == ("alpha/small", "balanced")
+    assert plan == ["alpha/small", "alpha/mid", "beta/small", "alpha/big"], "each model once"
+    # The cascade starts on a cheaper model, never on the one it would escalate to.
+    cascading = router.decide(RouteRequest(agent="content_creator", step="classify"))
+    assert cascading.chosen.model == "alpha/small"
+    assert [c.model for c in cascading.cascade] == ["beta/small"]
+
+
 def test_shipped_models_yaml_loads_and_routes_offline_without_keys() -> None:
     from brandcrew.llm.config import load_models_config
     from brandcrew.settings import get_settings
