@@ -16,9 +16,9 @@ Contenders:
   decides. Each model call goes through `ChatBrandcrew` and the `LlmRuntime`: token counting, the
   model router (over ten priced models, 4/3/3 per tier as in `configs/models.yaml`; one model in
   every tier made a decision about 3.5x cheaper than production's), a run budget reserved before
-  and settled after the call, and one cost-ledger row in SQLite (a temporary file), as in production; the response
-  cache is off (the rounds repeat the same prompts, and a hit would skip the model). As in
-  production, the budget is reserved through budget leases (`brandcrew.llm.leases`): a call's
+  and settled after the call, and one cost-ledger row in SQLite (a temporary file), as in
+  production; the response cache is off (the rounds repeat the same prompts, and a hit would skip
+  the model). As in production, the budget is reserved through budget leases (`brandcrew.llm.leases`): a call's
   reservation is carved in memory from a lease the runtime took in the database for several calls,
   and its settlement and ledger row are committed write-behind, in batches, by a writer thread that
   runs during the timed rounds; the run ends with a flush before the ledger rows are counted. The agent's

@@ -4,9 +4,9 @@ Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when
 on what the specs say, never on held-out evaluation data: each agent's description, the jobs the
 description lists, its `examples:` (for the built-in agents, these include the single-agent rows of
 two routing development sets, see `evals/routing/README.md`), and those examples asked about a
-business by name. Logistic regression over
-the request's sentence embedding (MiniLM offline when the `ml` extra is installed) and its words;
-its probabilities are the router's confidence. Any agent a YAML file adds is in the fit.
+business by name. Logistic regression over the request's sentence embedding (MiniLM offline when
+the `ml` extra is installed) and its words; its probabilities are the router's confidence. Any
+agent a YAML file adds is in the fit.
 
 A request naming several jobs ("find what's trending and draft posts about it", "last month's numbers
 and a plan for next month", "how did we do? what should change?") is cut into asks by a search, not by
