@@ -22,8 +22,10 @@ Contenders:
   reservation is carved in memory from a lease the runtime took in the database for several calls,
   and its settlement and ledger row are committed write-behind, in batches, by a writer thread that
   runs during the timed rounds; the run ends with a flush before the ledger rows are counted. The agent's
-  model step also reads the brand profile from the database for its prompt, and tools run with
-  brandcrew's tool context (scopes, approval policy).
+  model step also takes the brand profile for its prompt from the process's brand cache, which
+  reads the workspace's row again at most once a second (`BRAND_RECHECK_S`, as in production: in a
+  round trip of a few milliseconds, most steps read no row), and tools run with brandcrew's tool
+  context (scopes, approval policy).
 - brandcrew, fast-router path: the same graph with the default fast router, on a request it is sure
   of (no supervisor model call; the router runs without sentence embeddings here).
 - LangGraph, hand-written: a supervisor graph (supervisor model node, a delegate node running the

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from typing import Annotated, Any, NamedTuple, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
@@ -12,13 +14,14 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.store.base import BaseStore
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from brandcrew.agents.spec import AgentSpec
 from brandcrew.errors import BudgetExceeded
 from brandcrew.llm.chat import ChatBrandcrew, response_text
 from brandcrew.services.workspaces import brand_of
+from brandcrew.store.tables import Workspace
 from brandcrew.tools.context import ToolContext, context_from_config
 
 
@@ -39,6 +42,9 @@ _BRAND_SOURCE = text("SELECT name, branding FROM workspaces WHERE id = :id")
 _BRAND_SOURCE_SQL = "SELECT name, branding FROM workspaces WHERE id = "
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _BRAND_CACHE_SIZE = 256
+BRAND_RECHECK_S = 1.0
+"""How long a workspace's brand values serve agent steps before its row is read again. A change made
+through this process's ORM shows at the next step; one made by another process within this time."""
 
 
 class _BrandEntry(NamedTuple):
@@ -46,38 +52,58 @@ class _BrandEntry(NamedTuple):
     """The workspace's `name` and `branding` as read: the only inputs of its brand profile."""
     values: dict[str, Any]
     hints: dict[str, Any]
+    checked: float
+    """`time.monotonic()` when `source` was last read from the database."""
 
 
-_brand_cache: dict[str, _BrandEntry] = {}
+# Per engine (a test's or a tenant's database), then per workspace.
+_brand_cache: weakref.WeakKeyDictionary[Engine, dict[str, _BrandEntry]] = weakref.WeakKeyDictionary()
 _brand_lock = threading.Lock()
 
 
-def _brand_entry(ctx: ToolContext) -> _BrandEntry:
-    """The workspace's brand values, parsed again only when its name or branding changed.
+@event.listens_for(Workspace, "after_update")
+@event.listens_for(Workspace, "after_delete")
+def _forget_brand(mapper: Any, connection: Any, target: Workspace) -> None:
+    """An ORM write to a workspace drops its cached brand in every engine's cache (ids are unique)."""
+    with _brand_lock:
+        for entries in _brand_cache.values():
+            entries.pop(target.id, None)
 
-    Every step still reads the row (one small Core query); what is skipped is the ORM load and the
-    validation of an unchanged profile.
+
+def _brand_entry(ctx: ToolContext) -> _BrandEntry:
+    """The workspace's brand values: cached, its row read again after `BRAND_RECHECK_S`, and parsed
+    again only when its name or branding changed.
+
+    The recheck interval spares each agent step a database round trip (two thirds of a supervisor
+    round trip's brand cost on SQLite); the ORM listener above keeps this process's own edits exact.
     """
     engine = ctx.services.engine
-    source = _brand_source(engine, ctx.workspace_id)
-    entry = _brand_cache.get(ctx.workspace_id)
-    if entry is not None and source is not None and entry.source == source:
+    with _brand_lock:
+        entry = _brand_cache.get(engine, {}).get(ctx.workspace_id)
+    now = time.monotonic()
+    if entry is not None and now - entry.checked < BRAND_RECHECK_S:
         return entry
-    with Session(engine) as session:
-        brand = brand_of(session, ctx.workspace_id)  # NotFound when the workspace is gone
-    values = {
-        "brand_name": brand.name,
-        "brand_tone": brand.voice.tone,
-        "brand_audience": brand.audience or "the brand's audience",
-        "brand_industry": brand.industry or "its industry",
-        "brand": brand,
-    }
-    entry = _BrandEntry(source=source or (None, None), values=values, hints=brand.as_hints())
-    if source is not None:
-        with _brand_lock:
-            if len(_brand_cache) >= _BRAND_CACHE_SIZE:
-                _brand_cache.pop(next(iter(_brand_cache)))
-            _brand_cache[ctx.workspace_id] = entry
+    source = _brand_source(engine, ctx.workspace_id)
+    if entry is not None and source is not None and entry.source == source:
+        entry = entry._replace(checked=now)
+    else:
+        with Session(engine) as session:
+            brand = brand_of(session, ctx.workspace_id)  # NotFound when the workspace is gone
+        values = {
+            "brand_name": brand.name,
+            "brand_tone": brand.voice.tone,
+            "brand_audience": brand.audience or "the brand's audience",
+            "brand_industry": brand.industry or "its industry",
+            "brand": brand,
+        }
+        entry = _BrandEntry(source=source or (None, None), values=values, hints=brand.as_hints(), checked=now)
+        if source is None:
+            return entry
+    with _brand_lock:
+        entries = _brand_cache.setdefault(engine, {})
+        if ctx.workspace_id not in entries and len(entries) >= _BRAND_CACHE_SIZE:
+            entries.pop(next(iter(entries)))
+        entries[ctx.workspace_id] = entry
     return entry
 
 
