@@ -135,20 +135,30 @@ def quoted_material(text: str) -> str:
     return QUOTED.sub(lambda m: "the text" if len(m.group(0).split()) >= 4 else m.group(0), text)
 
 
+@lru_cache(maxsize=16_384)
+def _slot(feature: str, dim: int) -> int:
+    return zlib.crc32(feature.encode()) % dim
+
+
+@lru_cache(maxsize=8_192)
+def _gram_slots(word: str, dim: int) -> frozenset[int]:
+    """The slots of a word's character 4-grams (words recur across requests: hashed once)."""
+    padded = f"<{word}>"
+    return frozenset(_slot("#" + padded[i : i + 4], dim) for i in range(max(1, len(padded) - 3)))
+
+
 def lexical_features(texts: Sequence[str], dim: int = 2048) -> Matrix:
     """Hashed, L2-normalised word unigrams, bigrams and character 4-grams, one row per text."""
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for row, text in enumerate(texts):
         words = terms(text)
-        features = set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+        slots = {_slot(w, dim) for w in words} | {
+            _slot(f"{a} {b}", dim) for a, b in itertools.pairwise(words)
+        }
         for word in _CHARS.findall(text.lower()):
-            padded = f"<{word}>"
-            features.update("#" + padded[i : i + 4] for i in range(max(1, len(padded) - 3)))
-        for feature in features:
-            out[row, zlib.crc32(feature.encode()) % dim] = 1.0
-        norm = float(np.linalg.norm(out[row]))
-        if norm:
-            out[row] /= norm
+            slots |= _gram_slots(word, dim)
+        if slots:
+            out[row, list(slots)] = 1.0 / np.sqrt(np.float32(len(slots)))
     return out
 
 

@@ -228,7 +228,10 @@ def is_filler(piece: str) -> bool:
 
 def without_filler(request: str) -> str:
     """The request without greetings and thanks before its first ask or after its last."""
-    cuts = candidate_cuts(request)
+    return _trim_filler(request, candidate_cuts(request))
+
+
+def _trim_filler(request: str, cuts: list[Cut]) -> str:
     bounds = [0, *(x for c in cuts for x in (c.start, c.end)), len(request)]
     pieces = [(bounds[2 * i], bounds[2 * i + 1]) for i in range(len(cuts) + 1)]
     keep = [(a, b) for a, b in pieces if not is_filler(request[a:b])]
@@ -443,8 +446,11 @@ class FastRouter:
         """Route a request: one agent, several in working order, or a best guess that is not confident."""
         if self.classifier is None or not request.strip():
             return RoutePlan()
-        request = without_filler(request)
         cuts, context = _cuts(request)
+        trimmed = _trim_filler(request, cuts)
+        if trimmed != request:
+            request = trimmed
+            cuts, context = _cuts(request)
         spans = self._spans(request, cuts, context)
         texts = list(dict.fromkeys([request, *(t for span in spans for t in (span.text, span.ask) if t)]))
         probs = self.probabilities(texts)

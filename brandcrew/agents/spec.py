@@ -35,6 +35,13 @@ class AgentFile(BaseModel):
     """For kind crewai: `module:attribute` of a CrewAI Crew to run as this agent."""
 
 
+class _KeepUnknown(dict[str, Any]):
+    """Template values that leave an unknown `{placeholder}` as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 @dataclass(kw_only=True)
 class AgentSpec:
     """An agent: what the supervisor routes on, how it is prompted, its tools, tier and limits."""
@@ -67,9 +74,4 @@ class AgentSpec:
 
     def render_prompt(self, values: dict[str, Any]) -> str:
         """The system prompt with {placeholders} filled (unknown ones are left as written)."""
-
-        class _Keep(dict[str, Any]):
-            def __missing__(self, key: str) -> str:
-                return "{" + key + "}"
-
-        return self.prompt.format_map(_Keep(values))
+        return self.prompt.format_map(_KeepUnknown(values))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from brandcrew.errors import BudgetExceeded, UnpricedModelError
-from brandcrew.llm._cost import from_nanos, to_nanos, worst_case_cost
+from brandcrew.llm._cost import NANOS_PER_USD, from_nanos, to_nanos, worst_case_cost
 from brandcrew.llm.config import ModelsConfig
 from brandcrew.llm.health import ProviderHealth
 from brandcrew.llm.messages import TIERS, StepKind, Tier
@@ -100,6 +101,17 @@ def _tier_search_order(tier: Tier) -> list[Tier]:
     return sorted(TIERS, key=lambda t: (abs(_TIER_INDEX[t] - start), _TIER_INDEX[t]))
 
 
+def _whole_nano_rates(price: ModelPrice) -> tuple[int, int] | None:
+    """The dearest input and output rates in nano-USD per token, when both are whole numbers."""
+    dearest = (
+        max(price.input, price.cache_write or Decimal(0)) * NANOS_PER_USD,
+        max(price.output, price.reasoning or Decimal(0)) * NANOS_PER_USD,
+    )
+    if any(rate != rate.to_integral_value() for rate in dearest):
+        return None
+    return int(dearest[0]), int(dearest[1])
+
+
 class ModelRouter:
     """Chooses a concrete model for each request from `configs/models.yaml`."""
 
@@ -122,6 +134,7 @@ class ModelRouter:
         self.force_offline = offline
         self._has_credentials = has_credentials or self.default_has_credentials
         self._static: dict[str, tuple[str, ModelPrice | None, bool]] = {}
+        self._rates: dict[str, tuple[int, int] | None] = {}
 
     # -- facts about one model, computed once ------------------------------------------------
     def provider_of(self, model: str) -> str:
@@ -163,6 +176,7 @@ class ModelRouter:
     def refresh_credentials(self) -> None:
         """Forget cached credential checks (after keys were set or removed)."""
         self._static.clear()
+        self._rates.clear()
 
     # -- the decision ------------------------------------------------------------------------
     def base_tier(self, req: RouteRequest) -> tuple[Tier, list[str]]:
@@ -214,6 +228,8 @@ class ModelRouter:
         skipped_unpriced: list[str] = []
         skipped_budget: list[Candidate] = []
         seen: set[str] = set()
+        healthy: dict[str, bool] = {}  # one circuit check per provider per decision
+        padded = self._padded(req.prompt_tokens)
         for search_tier in _tier_search_order(tier):
             for model in self.config.tiers.get(search_tier, []):
                 # A model listed in several tiers is one candidate, in the tier searched first: as its
@@ -222,15 +238,18 @@ class ModelRouter:
                     continue
                 seen.add(model)
                 provider, price, has_key = self._facts(model)
-                if not has_key or not self.health.allows(provider):
+                if not has_key:
+                    continue
+                allowed = healthy.get(provider)
+                if allowed is None:
+                    allowed = healthy[provider] = self.health.allows(provider)
+                if not allowed:
                     continue
                 if price is not None and not self._fits(price, req):
                     continue
                 worst = None
                 if price is not None:
-                    worst = to_nanos(
-                        worst_case_cost(self._padded(req.prompt_tokens), req.max_output_tokens, price)
-                    )
+                    worst = self._worst(model, price, padded, req.max_output_tokens)
                 elif remaining is not None:
                     skipped_unpriced.append(model)
                     continue
@@ -293,7 +312,16 @@ class ModelRouter:
         price = self._facts(model)[1]
         if price is None:
             return None
-        return to_nanos(worst_case_cost(self._padded(prompt_tokens), max_output_tokens, price))
+        return self._worst(model, price, self._padded(prompt_tokens), max_output_tokens)
+
+    def _worst(self, model: str, price: ModelPrice, padded_prompt: int, max_output_tokens: int) -> int:
+        """`worst_case_cost` in nano-USD, in integers when the model's rates are whole nano-dollars."""
+        if model not in self._rates:
+            self._rates[model] = _whole_nano_rates(price)
+        rates = self._rates[model]
+        if rates is not None:  # exact: the same figure as the Decimal sum, rounded up, would be
+            return padded_prompt * rates[0] + max_output_tokens * rates[1]
+        return to_nanos(worst_case_cost(padded_prompt, max_output_tokens, price))
 
     @staticmethod
     def _fits(price: ModelPrice, req: RouteRequest) -> bool:

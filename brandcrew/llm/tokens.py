@@ -34,6 +34,8 @@ def _encoding(name: str) -> Any:
 
 
 _CACHED_TEXT_CHARS = 8_000
+# One compact encoder for every call: `json.dumps` with arguments builds a new one each time.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @lru_cache(maxsize=1024)
@@ -79,8 +81,8 @@ def count_message_tokens(
         for _key, value in message.items():
             if value is None:
                 continue
-            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            text = value if isinstance(value, str) else _COMPACT.encode(value)
             total += _length(encoding, text)
     if tools:
-        total += _length(encoding, json.dumps(tools, separators=(",", ":")))
+        total += _length(encoding, _COMPACT.encode(tools))
     return total

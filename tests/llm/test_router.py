@@ -161,3 +161,25 @@ def test_shipped_models_yaml_loads_and_routes_offline_without_keys() -> None:
     )
     assert keyed.decide(RouteRequest(agent="strategy", step="plan")).chosen.model == "claude-opus-4-5"
     assert keyed.decide(RouteRequest(agent="strategy", step="route")).chosen.model == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize(
+    ("input_per_m", "output_per_m", "cache_write_per_m"),
+    [("0.15", "0.6", None), ("3", "15", "3.75"), ("0.0375", "0.3", None), ("1.1", "4.4", "0.00001")],
+)
+def test_worst_case_in_whole_nano_dollars_equals_the_decimal_sum_rounded_up(
+    input_per_m: str, output_per_m: str, cache_write_per_m: str | None
+) -> None:
+    from brandcrew.llm._cost import to_nanos, worst_case_cost
+    from brandcrew.llm.prices import PriceOverride
+
+    override = PriceOverride.model_validate(
+        {"input": input_per_m, "output": output_per_m, "cache_write": cache_write_per_m, "provider": "p"}
+    )
+    prices = PriceTable({"m": override})
+    price = prices.get("m")
+    assert price is not None
+    router = ModelRouter(scripted_config(), prices, has_credentials=all_keys)
+    for prompt, output in ((0, 0), (1, 1), (401, 1024), (123_457, 8_191)):
+        expected = to_nanos(worst_case_cost(router._padded(prompt), output, price))
+        assert router.worst_case_nanos("m", prompt, output) == expected
