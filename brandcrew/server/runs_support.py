@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from brandcrew.jobs.runs import RunManager
 from brandcrew.jobs.runs.executor import GRAPH_MODES
@@ -15,9 +16,9 @@ from brandcrew.jobs.runs.graphs import GraphCatalog
 from brandcrew.server.deps import Principal
 from brandcrew.server.errors import ApiError
 from brandcrew.server.runs_schemas import AssistantOut, RunCreate, RunOut, ThreadOut
-from brandcrew.server.writes import write_now
 from brandcrew.services import runs as records
 from brandcrew.services.errors import NotFound
+from brandcrew.store.engine import session_scope
 from brandcrew.store.tables import Run, RunAssistant, RunThread, as_utc, utcnow
 
 _ASSISTANTS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
@@ -289,10 +290,11 @@ async def start_run(
     manager = run_manager(request)
     catalog = await manager.graphs()
 
-    def create(session: Session) -> tuple[Run, list[Run]]:
-        return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
+    def create() -> tuple[Run, list[Run]]:
+        with session_scope(manager.engine) as session:
+            return create_run(session, catalog, principal, body, thread_id=thread_id, background=background)
 
-    run, displaced = await write_now(manager.engine, create)
+    run, displaced = await run_in_threadpool(create)
     if displaced:
         await manager.cancel(displaced, body.multitask_strategy)
     await manager.created()

@@ -17,12 +17,6 @@ from brandcrew.store.write_lock import FileWriteLock, WriterLock, background_wri
 
 _BUSY_TIMEOUT_S = 60.0
 """How long a SQLite writer waits for the write lock before failing."""
-
-
-class WriteLockBusy(Exception):
-    """A write transaction that may not wait found the SQLite write lock taken (nothing was written)."""
-
-
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -50,6 +44,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # between retries (1 ms growing to 100 ms), so a writer that waits there is woken late and every
     # waiting writer gets a long tail; these wake a waiter as soon as the writer before it is done.
     # SQLite's locking still guarantees correctness (other programs may write without these locks).
+    # A writer that cannot get the process lock within the busy timeout goes on without either.
     writer = WriterLock()
     database = engine.url.database
     across = FileWriteLock(f"{database}.writer-lock") if database and database != ":memory:" else None
@@ -94,25 +89,6 @@ def _configure_sqlite(engine: Engine) -> None:
     dialect.do_close = _closing(dialect.do_close)  # type: ignore[method-assign]
     dialect.do_terminate = _closing(dialect.do_terminate)  # type: ignore[method-assign]
 
-    def _take(dbapi_connection: Any, *, wait: bool) -> None:
-        # Both locks or neither. A waiting writer that cannot get the process lock within the busy
-        # timeout goes on without either; one that may not wait (the event loop) is told to go elsewhere.
-        if wait:
-            if not writer.acquire(timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()):
-                return
-        elif not writer.try_acquire():
-            raise WriteLockBusy("the SQLite write lock is taken")
-        try:
-            if across is not None:
-                if wait:
-                    across.acquire()
-                elif not across.try_acquire():
-                    raise WriteLockBusy("another process holds the SQLite write lock")
-        except BaseException:
-            writer.release()
-            raise
-        holders.add(id(dbapi_connection))
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Reads use deferred transactions (WAL readers never block). A read-modify-write must take
@@ -125,8 +101,17 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
             return
         dbapi_connection = conn.connection.dbapi_connection
-        if id(dbapi_connection) not in holders:
-            _take(dbapi_connection, wait=not options.get("sqlite_nowait", False))
+        if id(dbapi_connection) not in holders and writer.acquire(
+            timeout=_BUSY_TIMEOUT_S, urgent=not background_writes_marked()
+        ):
+            holders.add(id(dbapi_connection))
+            if across is not None:
+                try:
+                    across.acquire()
+                except BaseException:
+                    holders.discard(id(dbapi_connection))
+                    writer.release()
+                    raise
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -185,14 +170,9 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, wait: bool = True) -> Iterator[Session]:
-    """A read-modify-write session: holds the write lock from its start (SQLite), commits on success.
-
-    With `wait=False` (SQLite), its first statement raises `WriteLockBusy` instead of waiting when
-    another writer holds the lock.
-    """
-    options = {"sqlite_immediate": True, "sqlite_nowait": not wait}
-    bind = engine.execution_options(**options) if is_sqlite(engine) else engine
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A read-modify-write session: holds the write lock from its start (SQLite), commits on success."""
+    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session

@@ -57,14 +57,6 @@ class WriterLock:
         self._urgent: deque[_Waiter] = deque()
         self._background: deque[_Waiter] = deque()
 
-    def try_acquire(self) -> bool:
-        """Take the lock only if it is free and nobody waits for it; never blocks."""
-        with self._mutex:
-            if self._held or self._urgent:
-                return False
-            self._held = True
-            return True
-
     def acquire(self, *, timeout: float, urgent: bool = True) -> bool:
         """Take the lock within `timeout` seconds; False when it could not."""
         started = time.monotonic()
@@ -135,14 +127,6 @@ class FileWriteLock:
     def acquire(self) -> None:
         """Wait until this process holds the lock."""
         fcntl.flock(self._file(), fcntl.LOCK_EX)
-
-    def try_acquire(self) -> bool:
-        """Take the lock only if no other process holds it; never blocks."""
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
     def release(self) -> None:
         """Let the next process in."""

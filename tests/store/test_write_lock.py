@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from brandcrew.store.engine import WriteLockBusy, make_engine, session_scope, write_transaction
+from brandcrew.store.engine import make_engine, write_transaction
 from brandcrew.store.write_lock import (
     FileWriteLock,
     WriterLock,
@@ -195,82 +195,4 @@ def test_engine_write_succeeds_either_priority(tmp_path: Path, urgent: bool) -> 
     contextvars.copy_context().run(write)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 1
-    engine.dispose()
-
-
-def _count(engine: object) -> int:
-    with engine.connect() as conn:  # type: ignore[attr-defined]
-        return int(conn.execute(text("SELECT count(*) FROM t")).scalar())
-
-
-def test_a_write_that_may_not_wait_is_refused_while_a_thread_or_a_process_writes(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    with write_transaction(engine) as conn:
-        conn.execute(text("CREATE TABLE t (x INTEGER)"))
-
-    def insert_now() -> None:
-        with session_scope(engine, wait=False) as session:
-            session.execute(text("INSERT INTO t VALUES (1)"))
-
-    # A writer in another thread of this process holds the lock: refused at once, nothing written.
-    holding, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with write_transaction(engine) as conn:
-            conn.execute(text("INSERT INTO t VALUES (2)"))
-            holding.set()
-            done.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(10)
-    started = time.monotonic()
-    with pytest.raises(WriteLockBusy):
-        insert_now()
-    assert time.monotonic() - started < 1.0  # refused, not waited for
-    done.set()
-    holder.join(10)
-    assert _count(engine) == 1  # only the holder's row
-
-    # Another process holds the file lock: refused too, and this process's lock is free again after.
-    other = FileWriteLock(str(tmp_path / "db.sqlite.writer-lock"))
-    other.acquire()
-    with pytest.raises(WriteLockBusy):
-        insert_now()
-    other.release()
-
-    # Free: it writes, and a waiting writer after it is not held up by a lock left behind.
-    insert_now()
-    with write_transaction(engine) as conn:
-        conn.execute(text("INSERT INTO t VALUES (3)"))
-    assert _count(engine) == 3
-    engine.dispose()
-
-
-async def test_write_now_runs_inline_when_free_and_waits_in_a_thread_when_not(tmp_path: Path) -> None:
-    from sqlmodel import Session
-
-    from brandcrew.server.writes import write_now
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    with write_transaction(engine) as conn:
-        conn.execute(text("CREATE TABLE t (x INTEGER)"))
-    loop_thread = threading.get_ident()
-    ran_on: list[bool] = []
-
-    def insert(session: Session) -> int:
-        ran_on.append(threading.get_ident() == loop_thread)
-        session.execute(text("INSERT INTO t VALUES (1)"))
-        return 7
-
-    assert await write_now(engine, insert) == 7
-    assert ran_on == [True]  # on the loop: the lock was free
-
-    other = FileWriteLock(str(tmp_path / "db.sqlite.writer-lock"))
-    other.acquire()
-    threading.Timer(0.5, other.release).start()  # held past the tries on the loop
-    assert await write_now(engine, insert) == 7
-    # Tried on the loop (refused before writing, each time), then waited for the lock in a thread.
-    assert ran_on[0] and len(ran_on) > 3 and all(ran_on[1:-1]) and ran_on[-1] is False
-    assert _count(engine) == 2
     engine.dispose()
