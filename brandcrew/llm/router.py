@@ -135,6 +135,8 @@ class ModelRouter:
         self._has_credentials = has_credentials or self.default_has_credentials
         self._static: dict[str, tuple[str, ModelPrice | None, bool]] = {}
         self._rates: dict[str, tuple[int, int] | None] = {}
+        self._orders: dict[Tier, list[tuple[Tier, str]]] = {}
+        self._any_available: bool | None = None
 
     # -- facts about one model, computed once ------------------------------------------------
     def provider_of(self, model: str) -> str:
@@ -171,12 +173,17 @@ class ModelRouter:
         """True when at least one configured model can be called (else the offline model answers)."""
         if self.force_offline:
             return False
-        return any(self._facts(m)[2] for models in self.config.tiers.values() for m in models)
+        if self._any_available is None:
+            self._any_available = any(
+                self._facts(m)[2] for models in self.config.tiers.values() for m in models
+            )
+        return self._any_available
 
     def refresh_credentials(self) -> None:
         """Forget cached credential checks (after keys were set or removed)."""
         self._static.clear()
         self._rates.clear()
+        self._any_available = None
 
     # -- the decision ------------------------------------------------------------------------
     def base_tier(self, req: RouteRequest) -> tuple[Tier, list[str]]:
@@ -227,39 +234,32 @@ class ModelRouter:
         usable: list[Candidate] = []
         skipped_unpriced: list[str] = []
         skipped_budget: list[Candidate] = []
-        seen: set[str] = set()
         healthy: dict[str, bool] = {}  # one circuit check per provider per decision
         padded = self._padded(req.prompt_tokens)
-        for search_tier in _tier_search_order(tier):
-            for model in self.config.tiers.get(search_tier, []):
-                # A model listed in several tiers is one candidate, in the tier searched first: as its
-                # own fallback or cascade step it would only repeat the same call.
-                if model in req.exclude_models or model in seen:
-                    continue
-                seen.add(model)
-                provider, price, has_key = self._facts(model)
-                if not has_key:
-                    continue
-                allowed = healthy.get(provider)
-                if allowed is None:
-                    allowed = healthy[provider] = self.health.allows(provider)
-                if not allowed:
-                    continue
-                if price is not None and not self._fits(price, req):
-                    continue
-                worst = None
-                if price is not None:
-                    worst = self._worst(model, price, padded, req.max_output_tokens)
-                elif remaining is not None:
-                    skipped_unpriced.append(model)
-                    continue
-                candidate = Candidate(
-                    model=model, provider=provider, tier=search_tier, worst_case_nanos=worst
-                )
-                if remaining is not None and worst is not None and worst > remaining:
-                    skipped_budget.append(candidate)
-                    continue
-                usable.append(candidate)
+        for search_tier, model in self._search_order(tier):
+            if model in req.exclude_models:
+                continue
+            provider, price, has_key = self._facts(model)
+            if not has_key:
+                continue
+            allowed = healthy.get(provider)
+            if allowed is None:
+                allowed = healthy[provider] = self.health.allows(provider)
+            if not allowed:
+                continue
+            if price is not None and not self._fits(price, req):
+                continue
+            worst = None
+            if price is not None:
+                worst = self._worst(model, price, padded, req.max_output_tokens)
+            elif remaining is not None:
+                skipped_unpriced.append(model)
+                continue
+            candidate = Candidate(model=model, provider=provider, tier=search_tier, worst_case_nanos=worst)
+            if remaining is not None and worst is not None and worst > remaining:
+                skipped_budget.append(candidate)
+                continue
+            usable.append(candidate)
 
         if not usable:
             if skipped_budget:
@@ -303,6 +303,24 @@ class ModelRouter:
         )
         log.debug("route %s", decision.reason)
         return decision
+
+    def _search_order(self, tier: Tier) -> list[tuple[Tier, str]]:
+        """Every configured model with its tier, in the order a decision for `tier` weighs them.
+
+        A model listed in several tiers is one candidate, in the tier searched first: as its own
+        fallback or cascade step it would only repeat the same call.
+        """
+        order = self._orders.get(tier)
+        if order is None:
+            seen: set[str] = set()
+            order = []
+            for search_tier in _tier_search_order(tier):
+                for model in self.config.tiers.get(search_tier, []):
+                    if model not in seen:
+                        seen.add(model)
+                        order.append((search_tier, model))
+            self._orders[tier] = order
+        return order
 
     def _padded(self, prompt_tokens: int) -> int:
         return int(prompt_tokens * self.config.router.prompt_estimate_margin) + 16
