@@ -231,7 +231,14 @@ def without_filler(request: str) -> str:
     return _trim_filler(request, candidate_cuts(request))
 
 
+def _argmax(row: list[float]) -> int:
+    """The index of the largest value, the first of equal ones (as `numpy.argmax`)."""
+    return max(range(len(row)), key=row.__getitem__)
+
+
 def _trim_filler(request: str, cuts: list[Cut]) -> str:
+    if not cuts:  # one piece: kept whole whether or not it reads as filler
+        return request
     bounds = [0, *(x for c in cuts for x in (c.start, c.end)), len(request)]
     pieces = [(bounds[2 * i], bounds[2 * i + 1]) for i in range(len(cuts) + 1)]
     keep = [(a, b) for a, b in pieces if not is_filler(request[a:b])]
@@ -453,15 +460,16 @@ class FastRouter:
             cuts, context = _cuts(request)
         spans = self._spans(request, cuts, context)
         texts = list(dict.fromkeys([request, *(t for span in spans for t in (span.text, span.ask) if t)]))
-        probs = self.probabilities(texts)
-        scores = {a: round(float(p), 4) for a, p in zip(self.agents, probs[0], strict=True)}
+        probs = self.classifier.predict_rows(texts)
+        first = probs[0]
+        scores = {a: round(p, 4) for a, p in zip(self.agents, first, strict=True)}
         if spans:
             row = {text: probs[i] for i, text in enumerate(texts)}
             plan = self._several(request, spans, len(cuts) + 1, row, scores)
             if plan is not None:
                 return plan
-        best = int(np.argmax(probs[0]))
-        agent, p = self.agents[best], float(probs[0][best])
+        best = _argmax(first)
+        agent, p = self.agents[best], first[best]
         confident = p >= self.min_confidence and self._has_keywords([(agent, request)])
         return RoutePlan(
             tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
@@ -502,7 +510,7 @@ class FastRouter:
         request: str,
         spans: list[_Span],
         last: int,
-        probs: dict[str, np.ndarray],
+        probs: dict[str, list[float]],
         scores: dict[str, float],
     ) -> RoutePlan | None:
         """A plan with one task per agent from the best way to cut the request into asks: every ask clear
@@ -513,10 +521,10 @@ class FastRouter:
         best: dict[int, dict[str, tuple[float, list[tuple[str, str, float]]]]] = {0: {"": (0.0, [])}}
         for span in sorted(spans, key=lambda s: (s.end, s.start)):
             row = probs[span.text]
-            if span.ask is not None and probs[span.ask].max() > row.max():
+            if span.ask is not None and max(probs[span.ask]) > max(row):
                 row = probs[span.ask]
-            top = int(np.argmax(row))
-            agent, p = self.agents[top], float(row[top])
+            top = _argmax(row)
+            agent, p = self.agents[top], row[top]
             if p < span.floor:
                 continue
             for prev, (gain, asks) in list(best.get(span.start, {}).items()):

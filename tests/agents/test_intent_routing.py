@@ -320,13 +320,13 @@ def test_greetings_and_thanks_around_the_asks_are_dropped() -> None:
 def test_the_split_search_costs_one_classifier_call() -> None:
     calls: list[int] = []
     router = FastRouter(_specs())
-    predict = router.classifier.predict_proba  # type: ignore[union-attr]
+    predict = router.classifier.predict_rows  # type: ignore[union-attr]
 
     def counted(texts: list[str]) -> Any:
         calls.append(len(texts))
         return predict(texts)
 
-    router.classifier.predict_proba = counted  # type: ignore[union-attr,method-assign]
+    router.classifier.predict_rows = counted  # type: ignore[union-attr,method-assign]
     router.route("Top posts this week, a plan for next week, and three captions, then replies to the DMs")
     assert len(calls) == 1 and calls[0] > 5
 
