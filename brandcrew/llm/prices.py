@@ -6,7 +6,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,12 @@ class ModelPrice:
         """The unit price of one token kind in USD per million tokens, as a decimal string."""
         value: Decimal | None = getattr(self, kind)
         return None if value is None else format((value * _PER_MILLION).normalize(), "f")
+
+    @cached_property
+    def ledger_prices(self) -> dict[str, str | None]:
+        """The `price_*` columns of a cost-ledger row at this price (computed once per price)."""
+        kinds = ("input", "output", "cache_read", "cache_write")
+        return {f"price_{kind}": self.per_million(kind) for kind in kinds}
 
 
 class PriceOverride(BaseModel):

@@ -41,6 +41,7 @@ from brandcrew.settings import Settings, get_settings
 from brandcrew.store.tables import new_id, utcnow
 
 log = logging.getLogger("brandcrew.llm")
+_NO_PRICES = {"price_input": None, "price_output": None, "price_cache_read": None, "price_cache_write": None}
 T = TypeVar("T")
 
 
@@ -223,8 +224,9 @@ class LlmRuntime:
         prompt_tokens = count_message_tokens(request.messages, tools=request.tools)
         if opts.model is not None:
             return self._pinned(opts.model, prompt_tokens, request.max_tokens, ctx)
+        # Built without validation: every field comes from validated models or is computed here.
         return self.router.decide(
-            RouteRequest(
+            RouteRequest.model_construct(
                 agent=ctx.agent,
                 step=ctx.step,
                 tier=ctx.tier,
@@ -319,10 +321,7 @@ class LlmRuntime:
             cache_write_tokens=usage.cache_write_tokens,
             output_tokens=usage.output_tokens,
             reasoning_tokens=usage.reasoning_tokens,
-            price_input=price.per_million("input") if price else None,
-            price_output=price.per_million("output") if price else None,
-            price_cache_read=price.per_million("cache_read") if price else None,
-            price_cache_write=price.per_million("cache_write") if price else None,
+            **(price.ledger_prices if price else _NO_PRICES),
             cost_nanousd=cost_nanos,
             saved_nanousd=saved_nanos,
             cache_hit=cache_hit,
