@@ -74,8 +74,10 @@ def _brand_entry(ctx: ToolContext) -> _BrandEntry:
     """The workspace's brand values: cached, its row read again after `BRAND_RECHECK_S`, and parsed
     again only when its name or branding changed.
 
-    The recheck interval spares each agent step a database round trip (two thirds of a supervisor
-    round trip's brand cost on SQLite); the ORM listener above keeps this process's own edits exact.
+    The recheck interval spares most agent steps a database read (about 190 us on SQLite, measured
+    in `bench.orchestration`'s rounds); the ORM listener above keeps this process's own edits exact,
+    except that a step reading while such an edit is still uncommitted may keep the old values for
+    up to `BRAND_RECHECK_S`.
     """
     engine = ctx.services.engine
     with _brand_lock:

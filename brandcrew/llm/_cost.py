@@ -37,10 +37,14 @@ def cost_of(usage: LlmUsage, price: ModelPrice) -> Decimal:
     return cost
 
 
+def dearest_rates(price: ModelPrice) -> tuple[Decimal, Decimal]:
+    """The USD per token a worst case charges: the dearest input kind and the dearest output kind."""
+    return max(price.input, price.cache_write or Decimal(0)), max(price.output, price.reasoning or Decimal(0))
+
+
 def worst_case_cost(input_tokens: int, max_output_tokens: int, price: ModelPrice) -> Decimal:
     """The most a call can cost: every prompt token at the dearest input rate, every output token used."""
-    dearest_input = max(price.input, price.cache_write or Decimal(0))
-    dearest_output = max(price.output, price.reasoning or Decimal(0))
+    dearest_input, dearest_output = dearest_rates(price)
     return input_tokens * dearest_input + max_output_tokens * dearest_output
 
 

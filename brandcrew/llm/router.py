@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from brandcrew.errors import BudgetExceeded, UnpricedModelError
-from brandcrew.llm._cost import NANOS_PER_USD, from_nanos, to_nanos, worst_case_cost
+from brandcrew.llm._cost import NANOS_PER_USD, dearest_rates, from_nanos, to_nanos, worst_case_cost
 from brandcrew.llm.config import ModelsConfig
 from brandcrew.llm.health import ProviderHealth
 from brandcrew.llm.messages import TIERS, StepKind, Tier
@@ -103,10 +102,7 @@ def _tier_search_order(tier: Tier) -> list[Tier]:
 
 def _whole_nano_rates(price: ModelPrice) -> tuple[int, int] | None:
     """The dearest input and output rates in nano-USD per token, when both are whole numbers."""
-    dearest = (
-        max(price.input, price.cache_write or Decimal(0)) * NANOS_PER_USD,
-        max(price.output, price.reasoning or Decimal(0)) * NANOS_PER_USD,
-    )
+    dearest = tuple(rate * NANOS_PER_USD for rate in dearest_rates(price))
     if any(rate != rate.to_integral_value() for rate in dearest):
         return None
     return int(dearest[0]), int(dearest[1])

@@ -125,6 +125,7 @@ class TokenSigner:
         if known is not None:
             if time.time() < known[0]:
                 return known[1]
+            self._verified.pop(token, None)
             raise TokenError("TOKEN_EXPIRED", "access token expired")
         data = self._decode(token, self._access_key, "access")
         claims = AccessClaims(
