@@ -499,13 +499,14 @@ def eval_routing(
     data: Annotated[
         str | None, typer.Option("--data", help="JSONL of {request, agents} to score instead.")
     ] = None,
+    misses: Annotated[bool, typer.Option("--misses", help="Also list every misrouted request.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Accuracy per agent of routing marketer requests (fast router, then the supervisor model)."""
     _evals()
     from evals.routing import main as routing_main
 
-    routing_main(Path(data) if data else None, as_json=as_json)
+    routing_main(Path(data) if data else None, as_json=as_json, show_misses=misses)
 
 
 @eval_app.command("injection")

@@ -1,6 +1,6 @@
 """Routing evaluation: does each marketer request reach the right agent(s)?
 
-    brandcrew eval routing [--data FILE.jsonl] [--json]
+    brandcrew eval routing [--data FILE.jsonl] [--misses] [--json]
 
 A request counts as correct when the set of agents chosen equals the labelled set; for requests
 with several agents, `multi_order` is the share chosen in the labelled working order too. Decisions
@@ -62,10 +62,27 @@ async def _decide(rows: list[Labelled]) -> list[tuple[list[str], str]]:
     return out
 
 
+class Miss(BaseModel):
+    """A request the router sent elsewhere than its label."""
+
+    request: str
+    kind: str
+    wanted: list[str]
+    got: list[str]
+    decided_by: str
+
+
 def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
     """Score the router on a labelled set; returns the figures."""
+    figures, _ = score_routing(path)
+    return figures
+
+
+def score_routing(path: Path | None = None) -> tuple[dict[str, Any], list[Miss]]:
+    """Score the router on a labelled set; returns the figures and every miss, in file order."""
     rows = load(path or DEFAULT_DATA)
     decisions = asyncio.run(_decide(rows))
+    misses: list[Miss] = []
     per_agent: dict[str, list[bool]] = defaultdict(list)
     per_kind: dict[str, list[bool]] = defaultdict(list)
     by: Counter[str] = Counter()
@@ -74,13 +91,17 @@ def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
     for row, (agents, how) in zip(rows, decisions, strict=True):
         ok = set(agents) == set(row.agents)
         correct += ok
+        if not ok:
+            misses.append(
+                Miss(request=row.request, kind=row.kind, wanted=row.agents, got=agents, decided_by=how)
+            )
         if len(row.agents) > 1:
             in_order.append(agents == row.agents)
         by[how] += 1
         per_kind[row.kind].append(ok)
         for agent in row.agents:
             per_agent[agent].append(ok)
-    return {
+    figures = {
         "accuracy": round(correct / len(rows), 4),
         "n": len(rows),
         "per_agent": {a: round(sum(v) / len(v), 4) for a, v in sorted(per_agent.items())},
@@ -88,12 +109,24 @@ def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
         "decided_by": dict(by),
         **({"multi_order": round(sum(in_order) / len(in_order), 4)} if in_order else {}),
     }
+    return figures, misses
 
 
-def main(path: Path | None = None, *, as_json: bool = False) -> dict[str, Any]:
-    """Print the routing table (and the JSON line)."""
-    figures = run_routing_eval(path)
+def main(path: Path | None = None, *, as_json: bool = False, show_misses: bool = False) -> dict[str, Any]:
+    """Print the routing table, optionally every miss, and the JSON line."""
+    figures, misses = score_routing(path)
     console = Console()
+    if show_misses and misses:
+        # One unwrapped line per miss, so the list can be grepped and diffed between runs.
+        console.print(f"{len(misses)} misses (labelled -> routed to, decided by):")
+        for miss in misses:
+            console.print(
+                f"  [{miss.kind}] {miss.request}  ::  {', '.join(miss.wanted)} -> {', '.join(miss.got) or '-'}"
+                f" ({miss.decided_by})",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )
     table = Table(title=f"Routing accuracy on {figures['n']} labelled requests", title_justify="left")
     table.add_column("agent / kind")
     table.add_column("accuracy", justify="right")

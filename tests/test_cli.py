@@ -133,6 +133,22 @@ def test_eval_routing_scores_any_labelled_file(tmp_path: Any) -> None:
     assert 0.0 <= figures["accuracy"] <= 1.0
 
 
+def test_eval_routing_lists_its_misses_on_request(tmp_path: Any) -> None:
+    data = tmp_path / "mislabelled.jsonl"
+    data.write_text(
+        '{"request": "Write three Instagram captions for the summer collection", "agents": ["content_creator"]}\n'
+        '{"request": "Draft replies to the DMs we got this morning", "agents": ["trend_detection"], "kind": "clear"}\n'
+    )
+    plain = runner.invoke(app, ["eval", "routing", "--data", str(data), "--json"])
+    listed = runner.invoke(app, ["eval", "routing", "--data", str(data), "--misses", "--json"])
+    assert plain.exit_code == 0 and listed.exit_code == 0, listed.output
+    assert "1 misses" in listed.output and "1 misses" not in plain.output
+    assert "Draft replies to the DMs" in listed.output and "trend_detection" in listed.output
+    assert "summer collection" not in listed.output.split("1 misses")[1]
+    assert last_json(listed.output) == last_json(plain.output)
+    assert last_json(listed.output)["accuracy"] == 0.5
+
+
 def test_eval_injection_counts_effects_and_drafts_of_any_attack_file(tmp_path: Any, monkeypatch: Any) -> None:
     import json as _json
 
