@@ -219,6 +219,12 @@ class Publisher:
         except RetryableError as exc:
             return self._retry_or_fail(key, attempts, str(exc), "retryable")
         except AuthExpired as exc:
+            if self._token_replaced(account, auth.access_token):
+                # Another worker refreshed the account's token while this call was in flight (a refresh
+                # revokes the old token): retry at once with the new one, and do not count the try.
+                # Refreshing again here would revoke the token every other in-flight post now holds.
+                self._defer(key, self.clock(), str(exc), "auth_expired", release=True, refund_attempt=True)
+                return "retry"
             return await self._after_auth_expired(key, account, attempts, str(exc))
         except Rejected as exc:
             if "duplicate" in str(exc).lower():
@@ -229,6 +235,12 @@ class Publisher:
             return "failed"
         self._published(key, result)
         return "published"
+
+    def _token_replaced(self, account: SocialAccount, used: str) -> bool:
+        """Whether the account's stored access token is no longer the one a call used."""
+        with Session(self.engine) as session:
+            current = session.get(SocialAccount, account.id)
+        return current is not None and self.accounts.auth(current).access_token != used
 
     async def _after_auth_expired(
         self, key: str, account: SocialAccount, attempts: int, error: str

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from brandcrew.connectors.errors import AuthExpired
 from brandcrew.jobs.publisher import Publisher, PublisherPolicy
 from brandcrew.services import publishing
 from brandcrew.services.errors import Conflict, PublishingPaused, ValidationFailed
@@ -113,6 +114,40 @@ async def test_every_fault_ends_in_exactly_one_post(
     assert world.entry(key).status == "published"
     assert len(world.fake.posts) == 1
     assert world.fake.publish_calls == expected_calls
+
+
+async def test_a_token_refreshed_by_another_worker_mid_call_costs_no_attempt_and_no_refresh(
+    world: Any,
+) -> None:
+    """Concurrent posts of one account: a refresh by one revokes the token the others are using. Their
+    401s are not the posts' fault: retried at once with the new token, uncounted, without a refresh of
+    their own (which would revoke the token again for everyone else)."""
+    key = world.schedule()
+    original = world.fake.publish
+
+    async def refreshed_meanwhile(account: Any, draft: Any, idempotency_key: str) -> Any:
+        if world.fake.publish_calls == 0:
+            world.fake.publish_calls += 1
+            await world.publisher.accounts.refresh(world.account.id, now=world.clock())  # "another worker"
+            raise AuthExpired("401 access token revoked", platform="x", status_code=401)
+        return await original(account, draft, idempotency_key)
+
+    world.fake.publish = refreshed_meanwhile
+    assert await world.publisher.process(key) == "retry"
+    entry = world.entry(key)
+    assert (entry.status, entry.attempts, entry.error_kind) == ("pending", 0, "auth_expired")
+    assert world.fake.refreshes == 1, "only the other worker refreshed"
+    assert await world.publisher.process(key) == "published"  # due at once, with the new token
+    assert world.entry(key).attempts == 1 and len(world.fake.posts) == 1
+
+
+async def test_a_401_on_the_current_token_still_refreshes_and_counts(world: Any) -> None:
+    world.fake.script = ["auth"]
+    key = world.schedule()
+    assert await world.publisher.process(key) == "retry"
+    assert world.fake.refreshes == 1 and world.entry(key).attempts == 1
+    assert await world.publisher.process(key) == "published"
+    assert world.entry(key).attempts == 2
 
 
 async def test_rejected_content_fails_with_the_reason(world: Any) -> None:
