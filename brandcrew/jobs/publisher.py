@@ -34,6 +34,7 @@ from brandcrew.connectors.drafts import PostDraft
 from brandcrew.connectors.errors import AuthExpired, OutcomeUnknown, RateLimited, Rejected, RetryableError
 from brandcrew.services import audit
 from brandcrew.services.accounts import AccountsService
+from brandcrew.services.errors import NotFound
 from brandcrew.services.publishing import published_count, sync_post_status, text_hash
 from brandcrew.store.engine import session_scope, write_transaction
 from brandcrew.store.tables import OutboxEntry, PostVariant, SocialAccount, Workspace, as_utc, utcnow
@@ -225,7 +226,7 @@ class Publisher:
                 # Refreshing again here would revoke the token every other in-flight post now holds.
                 self._defer(key, self.clock(), str(exc), "auth_expired", release=True, refund_attempt=True)
                 return "retry"
-            return await self._after_auth_expired(key, account, attempts, str(exc))
+            return await self._after_auth_expired(key, account, attempts, str(exc), auth.access_token)
         except Rejected as exc:
             if "duplicate" in str(exc).lower():
                 # X refuses identical recent text: it may be our own earlier, unrecorded publish.
@@ -238,15 +239,16 @@ class Publisher:
 
     def _token_replaced(self, account: SocialAccount, used: str) -> bool:
         """Whether the account's stored access token is no longer the one a call used."""
-        with Session(self.engine) as session:
-            current = session.get(SocialAccount, account.id)
-        return current is not None and self.accounts.auth(current).access_token != used
+        try:
+            return self.accounts.current_auth(account.id).access_token != used
+        except NotFound:
+            return False
 
     async def _after_auth_expired(
-        self, key: str, account: SocialAccount, attempts: int, error: str
+        self, key: str, account: SocialAccount, attempts: int, error: str, failed_token: str
     ) -> Outcome:
         try:
-            await self.accounts.refresh(account.id, now=self.clock())
+            await self.accounts.refresh(account.id, failed_token=failed_token, now=self.clock())
         except RateLimited as exc:
             reset = as_utc(exc.reset_at) or (self.clock() + timedelta(seconds=60))
             self._defer(
@@ -309,7 +311,7 @@ class Publisher:
             return "retry"
         except AuthExpired:
             try:
-                await self.accounts.refresh(account.id, now=self.clock())
+                await self.accounts.refresh(account.id, failed_token=auth.access_token, now=self.clock())
             except Exception:
                 self.accounts.mark_auth_expired(account.id)
             self._defer(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -29,6 +31,10 @@ class AccountsService:
         self.cipher = cipher
         self.connector_factory = connector_factory
         self._connectors: dict[str, Connector] = {}
+        # One refresh per account at a time, per event loop (an asyncio lock belongs to one loop).
+        self._refreshing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def connect(
         self,
@@ -141,14 +147,39 @@ class AccountsService:
             connector = self._connectors.setdefault(account.id, self.connector_factory(account))
         return connector
 
-    async def refresh(self, account_id: str, *, now: datetime | None = None) -> AccountAuth:
-        """Refresh an account's tokens through its connector and store them encrypted."""
+    def current_auth(self, account_id: str) -> AccountAuth:
+        """The credentials stored for an account now (another caller may have refreshed them)."""
+        return self.auth(self._stored(account_id))
+
+    def _stored(self, account_id: str) -> SocialAccount:
         with Session(self.engine, expire_on_commit=False) as session:
-            current = session.get(SocialAccount, account_id)
-        if current is None:
+            row = session.get(SocialAccount, account_id)
+        if row is None:
             raise NotFound(f"social account {account_id} not found")
-        # The platform call happens outside any transaction; the write takes the lock afterwards.
-        tokens = await self.connector(current).refresh_token(self.auth(current))
+        return row
+
+    async def refresh(
+        self, account_id: str, *, failed_token: str | None = None, now: datetime | None = None
+    ) -> AccountAuth:
+        """Refresh an account's tokens through its connector and store them encrypted.
+
+        With `failed_token` (the access token a platform just refused) the refresh happens only while
+        that token is still the stored one; otherwise the stored, newer credentials are returned.
+        """
+        loop = asyncio.get_running_loop()
+        lock = self._refreshing.setdefault(loop, {}).setdefault(account_id, asyncio.Lock())
+        async with lock:
+            row = self._stored(account_id)
+            current = self.auth(row)
+            if failed_token is not None and current.access_token != failed_token:
+                # Someone refreshed since the failed call was made. A refresh revokes the token it
+                # replaces, so refreshing again would break every call now holding the new token.
+                return current
+            # The platform call happens outside any transaction; the write takes the lock afterwards.
+            tokens = await self.connector(row).refresh_token(current)
+            return self._store_tokens(account_id, tokens, now=now)
+
+    def _store_tokens(self, account_id: str, tokens: TokenSet, *, now: datetime | None) -> AccountAuth:
         with session_scope(self.engine) as session:
             account = session.get(SocialAccount, account_id)
             assert account is not None
@@ -173,10 +204,11 @@ class AccountsService:
 
     async def with_auth(self, account: SocialAccount, call: Callable[[AccountAuth], Awaitable[T]]) -> T:
         """`call(auth)`; when the platform says the token expired, refresh it once and call again."""
+        auth = self.auth(account)
         try:
-            return await call(self.auth(account))
+            return await call(auth)
         except AuthExpired:
-            return await call(await self.refresh(account.id))
+            return await call(await self.refresh(account.id, failed_token=auth.access_token))
 
     def mark_auth_expired(self, account_id: str) -> None:
         """Flag an account whose token could not be refreshed: it needs reconnecting."""

@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from brandcrew.connectors.base import RemoteMention
-from brandcrew.connectors.errors import AuthExpired, ConnectorError
+from brandcrew.connectors.errors import ConnectorError
 from brandcrew.services import mentions as mention_store
 from brandcrew.services.accounts import AccountsService
 from brandcrew.services.alerts import alert_id_for, record_alert
@@ -365,11 +365,7 @@ async def _fetch(
     accounts: AccountsService, account: SocialAccount, since: datetime, search: str | None
 ) -> list[RemoteMention]:
     connector = accounts.connector(account)
-    try:
-        return await connector.fetch_mentions(accounts.auth(account), since, query=search)
-    except AuthExpired:
-        auth = await accounts.refresh(account.id)
-        return await connector.fetch_mentions(auth, since, query=search)
+    return await accounts.with_auth(account, lambda auth: connector.fetch_mentions(auth, since, query=search))
 
 
 def _store(
