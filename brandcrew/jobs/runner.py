@@ -8,7 +8,8 @@ import contextlib
 import importlib
 import logging
 import signal
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from brandcrew.jobs._dbos import launch_dbos, shutdown_dbos
 from brandcrew.jobs.listening import SCHEDULE as LISTENING_SCHEDULE
@@ -21,6 +22,14 @@ from brandcrew.store.crypto import load_cipher
 from brandcrew.store.engine import get_engine
 
 log = logging.getLogger("brandcrew.worker")
+
+
+class CampaignDriver(Protocol):
+    """`brandcrew.jobs.autopilot.drive_campaigns`: drives running real-time campaigns until `stop`."""
+
+    def __call__(
+        self, stop: asyncio.Event, *, settings: Settings, executor_id: str, every_s: float
+    ) -> Awaitable[Any]: ...
 
 
 async def run_worker(
@@ -70,11 +79,48 @@ async def run_worker(
         shutdown_dbos()
 
 
-async def _drive_campaigns(stop: asyncio.Event, settings: Settings, executor_id: str) -> None:
-    """Drive real-time campaigns; the graphs are imported off the event loop (it takes seconds), so
-    publishing starts at once."""
-    module = await asyncio.to_thread(importlib.import_module, "brandcrew.jobs.autopilot")
-    await module.drive_campaigns(stop, settings=settings, executor_id=executor_id)
+async def _drive_campaigns(
+    stop: asyncio.Event,
+    settings: Settings,
+    executor_id: str,
+    *,
+    every_s: float = 60.0,
+    load_driver: Callable[[], CampaignDriver] | None = None,
+) -> None:
+    """Drive real-time campaigns once one is running. The graphs are imported only then, off the event
+    loop: the import costs seconds of CPU, which a worker that only publishes (or one restarted after a
+    crash) would otherwise spend competing with its first posts."""
+    engine = get_engine(settings)
+    while not stop.is_set():
+        try:
+            running = await asyncio.to_thread(_campaign_running, engine)
+        except Exception:  # the check must never take the worker down: look again next time
+            log.exception("could not look for running campaigns")
+            running = False
+        if running:
+            drive = await asyncio.to_thread(load_driver or _campaign_driver)
+            await drive(stop, settings=settings, executor_id=executor_id, every_s=every_s)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
+
+
+def _campaign_driver() -> CampaignDriver:
+    driver: CampaignDriver = importlib.import_module("brandcrew.jobs.autopilot").drive_campaigns
+    return driver
+
+
+def _campaign_running(engine: Any) -> bool:
+    """Whether any real-time autopilot campaign is running."""
+    from sqlmodel import Session, col, select
+
+    from brandcrew.store.tables.autopilot import AutopilotRun
+
+    with Session(engine) as session:
+        query = select(AutopilotRun.campaign_id).where(
+            AutopilotRun.status == "running", col(AutopilotRun.simulated).is_(False)
+        )
+        return session.exec(query.limit(1)).first() is not None
 
 
 async def _execute_runs(settings: Settings, engine: Any, executor_id: str, stop: asyncio.Event) -> None:

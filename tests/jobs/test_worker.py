@@ -62,3 +62,44 @@ async def test_worker_publishes_every_row_once_through_dbos(sqlite_engine: Any, 
         handle = await worker._queue.enqueue_async(publish_workflow, rows[0].key)  # type: ignore[union-attr]
     assert await handle.get_result() in ("published", "done")
     assert sum(len(f.posts) for f in fakes.values()) == 12
+
+
+async def test_campaign_graphs_load_only_once_a_real_time_campaign_runs(tmp_path: Path) -> None:
+    import asyncio
+
+    from brandcrew.jobs.runner import _drive_campaigns
+    from brandcrew.store.engine import get_engine
+    from brandcrew.store.tables.autopilot import AutopilotRun
+
+    settings = Settings(data_dir=tmp_path)
+    engine = get_engine(settings)
+    workspace = make_workspace(engine)
+    loads: list[str] = []
+    driven = asyncio.Event()
+
+    async def drive(stop: asyncio.Event, *, settings: Settings, executor_id: str, every_s: float) -> None:
+        assert executor_id == "w-lazy" and every_s == 0.05
+        driven.set()
+        await stop.wait()
+
+    def load() -> Any:
+        loads.append("autopilot")
+        return drive
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(_drive_campaigns(stop, settings, "w-lazy", every_s=0.05, load_driver=load))
+    with Session(engine) as session:  # only simulated or finished campaigns: nothing to drive
+        session.add(AutopilotRun(campaign_id="sim", workspace_id=workspace.id, simulated=True))
+        session.add(
+            AutopilotRun(campaign_id="done", workspace_id=workspace.id, simulated=False, status="completed")
+        )
+        session.commit()
+    await asyncio.sleep(0.3)
+    assert loads == [] and not driven.is_set()
+    with Session(engine) as session:
+        session.add(AutopilotRun(campaign_id="live", workspace_id=workspace.id, simulated=False))
+        session.commit()
+    await asyncio.wait_for(driven.wait(), timeout=10)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert loads == ["autopilot"]
