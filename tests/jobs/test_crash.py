@@ -19,7 +19,7 @@ from brandcrew.store.crypto import load_cipher
 from brandcrew.store.engine import make_engine
 from brandcrew.store.migrate import upgrade
 from tests.conftest import POSTGRES_URL
-from tests.utils.sandbox import PublishingWorld, make_publishing_world, queue_posts, tally
+from tests.utils.sandbox import PublishingWorld, make_publishing_world, progress, queue_posts, tally
 
 REPO = Path(__file__).resolve().parents[2]
 # 30% faults of every kind; rate-limit windows kept short so the test runs in real time.
@@ -60,7 +60,7 @@ def _settle(pw: PublishingWorld, env: dict[str, str], executors: list[str], time
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
-            if tally(pw).open == 0:
+            if progress(pw)[1] == 0:
                 return
             time.sleep(0.5)
     finally:
@@ -83,9 +83,9 @@ def _crash_and_recover(
     procs = {e: _worker(env, e) for e in executors}
     try:
         for _ in range(kills):
-            before = tally(pw).published
+            before, _ = progress(pw)
             deadline = time.monotonic() + 60
-            while tally(pw).published == before and tally(pw).open and time.monotonic() < deadline:
+            while progress(pw)[0] == before and progress(pw)[1] and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(rng.uniform(0.0, 1.5))
             victim = rng.choice(executors)

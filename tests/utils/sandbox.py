@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from brandcrew.connectors.sandbox import FaultPlan, SandboxWorld
@@ -116,6 +116,21 @@ class Tally(BaseModel):
     lost: int
     """Rows not finished, published without a platform post, or failed although the post exists."""
     failed_without_reason: int
+
+
+def progress(pw: PublishingWorld) -> tuple[int, int]:
+    """(published, still open) outbox rows: one aggregate query, cheap enough to poll every 50 ms while
+    worker processes publish (a full `tally` reads every row and every platform post)."""
+    with pw.engine.connect() as conn:
+        published, still_open = conn.execute(
+            text(
+                "SELECT coalesce(sum(CASE WHEN status = 'published' THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(CASE WHEN status IN ('pending', 'publishing', 'unknown') THEN 1 ELSE 0 END), 0) "
+                "FROM publish_outbox WHERE workspace_id = :w"
+            ),
+            {"w": pw.workspace_id},
+        ).one()
+    return int(published), int(still_open)
 
 
 def tally(pw: PublishingWorld) -> Tally:
