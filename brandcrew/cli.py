@@ -95,7 +95,7 @@ def chat(
         return {"approved": ok, "reviewer": "cli", "reason": None if ok else "rejected in chat"}
 
     async def session() -> None:
-        async with open_team() as team:
+        async with open_team(warm=not message) as team:
             workspace_id = prepare_workspace(team, workspace)
             if not message:
                 console.print(

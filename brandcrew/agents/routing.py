@@ -435,6 +435,12 @@ class FastRouter:
             IntentClassifier(self.agents, texts, targets, embed=embed, l2=l2, steps=steps) if specs else None
         )
 
+    def warm(self) -> None:
+        """Load the sentence encoders now rather than on the first request (they take seconds to load,
+        and a classifier fit loaded from the cache has not touched them)."""
+        if self.embed is not None:
+            self.embed(["warm up the router"])
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Each text's probability per agent (columns in `self.agents` order)."""
         if self.classifier is None:

@@ -7,6 +7,7 @@ by every agent.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from brandcrew.agents import default_agents
 from brandcrew.graphs.checkpoints import open_checkpointer
-from brandcrew.graphs.supervisor import build_supervisor
+from brandcrew.graphs.supervisor import build_supervisor, default_router
 from brandcrew.llm.chat import ChatBrandcrew
 from brandcrew.services.container import Services
 from brandcrew.settings import Settings, get_settings
@@ -50,8 +51,11 @@ class Team:
 
 
 @asynccontextmanager
-async def open_team(settings: Settings | None = None, *, with_memory: bool = True) -> AsyncIterator[Team]:
-    """The team on the configured checkpointer and store; closes them on exit."""
+async def open_team(
+    settings: Settings | None = None, *, with_memory: bool = True, warm: bool = False
+) -> AsyncIterator[Team]:
+    """The team on the configured checkpointer and store; closes them on exit. With `warm`, the fast
+    router's encoders load in the background meanwhile (a person typing a first message)."""
     settings = settings or get_settings()
     services = Services.from_settings(settings)
     store = None
@@ -61,9 +65,14 @@ async def open_team(settings: Settings | None = None, *, with_memory: bool = Tru
         store = open_store(settings)
     agents = default_agents(settings.configs_dir)
     tools = default_tools(settings.configs_dir)
+    router = default_router(agents)
+    if warm:
+        threading.Thread(target=router.warm, name="router-warm").start()
     async with open_checkpointer(settings) as saver:
         yield Team(
-            build_supervisor(agents, tools, model=ChatBrandcrew(), checkpointer=saver, store=store),
+            build_supervisor(
+                agents, tools, model=ChatBrandcrew(), router=router, checkpointer=saver, store=store
+            ),
             services,
             settings,
         )

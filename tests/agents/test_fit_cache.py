@@ -68,3 +68,25 @@ def test_a_damaged_cache_file_is_refitted(tmp_path: Path, monkeypatch: pytest.Mo
     again = _fit(named(counting, "toy-2d"))
     assert counting.seen == 2 * len(TEXTS) and np.array_equal(again.weights, first.weights)
     assert saved.read_bytes()[:2] == b"PK"  # replaced by a whole file
+
+
+def test_a_router_fit_from_the_cache_loads_its_encoders_only_when_warmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brandcrew.agents import AgentSpec
+    from brandcrew.agents.routing import FastRouter
+
+    monkeypatch.setenv("BRANDCREW_CACHE_DIR", str(tmp_path))
+    specs = [
+        AgentSpec(name=label, description=f"Handles {label}.", prompt="", examples=TEXTS[2 * i : 2 * i + 2])
+        for i, label in enumerate(LABELS)
+    ]
+    counting = Counting()
+    embed = named(counting, "toy-2d")
+    FastRouter(specs, embed=embed)
+    fitted = counting.seen
+    router = FastRouter(specs, embed=embed)  # what the next process does: the fit comes from disk
+    assert counting.seen == fitted
+    router.warm()
+    assert counting.seen == fitted + 1
+    FastRouter(specs).warm()  # by words alone there is nothing to load

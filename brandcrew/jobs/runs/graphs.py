@@ -94,6 +94,7 @@ def _router(agents: AgentRegistry) -> Any:
         router = _routers.get(key)
         if router is None:
             router = _routers[key] = default_router(agents)
+            router.warm()  # part of the server's warm-up: the first run should not wait for the encoders
         return router
 
 
