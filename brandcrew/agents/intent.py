@@ -303,6 +303,7 @@ def fit_cache_dir() -> Path | None:
 
 
 _SOURCES = (Path(__file__),)
+_KEEP_FITS = 32
 
 
 @lru_cache(maxsize=1)
@@ -350,7 +351,11 @@ def _save_fit(key: str, weights: Matrix, bias: Matrix) -> None:
         with tempfile.NamedTemporaryFile(dir=where, suffix=".tmp", delete=False) as out:
             np.savez(out, weights=weights, bias=bias)
         os.replace(out.name, where / f"{key}.npz")  # atomic: readers see no file or a whole one
-    except OSError:  # a read-only home: fit again next time
+        # Each edit of an agent's examples is a new fit: keep the most recent ones only.
+        saved = sorted(where.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in saved[_KEEP_FITS:]:
+            stale.unlink(missing_ok=True)
+    except OSError:  # a read-only home, or another process pruning too: fit again next time
         pass
 
 

@@ -90,3 +90,14 @@ def test_a_router_fit_from_the_cache_loads_its_encoders_only_when_warmed(
     router.warm()
     assert counting.seen == fitted + 1
     FastRouter(specs).warm()  # by words alone there is nothing to load
+
+
+def test_only_the_most_recent_fits_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brandcrew.agents import intent
+
+    monkeypatch.setenv("BRANDCREW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(intent, "_KEEP_FITS", 3)
+    embed = named(Counting(), "toy-2d")
+    for n in range(5):
+        IntentClassifier(LABELS, [*TEXTS, f"write {n} posts"], [*TARGETS, 1], embed=embed, steps=5)
+    assert len(list((tmp_path / "router").glob("*.npz"))) == 3
