@@ -44,7 +44,7 @@ def load(path: Path) -> list[Labelled]:
     return rows
 
 
-async def _decide(rows: list[Labelled]) -> list[tuple[list[str], str]]:
+async def _decide(rows: list[Labelled]) -> tuple[list[tuple[list[str], str]], str]:
     from brandcrew.agents import default_agents
     from brandcrew.graphs.supervisor import default_router, route_decision
     from brandcrew.llm.chat import ChatBrandcrew
@@ -59,7 +59,9 @@ async def _decide(rows: list[Labelled]) -> list[tuple[list[str], str]]:
     with llm_context(workspace_id="eval", run_id="eval-routing"):
         for row in rows:
             out.append(await route_decision(row.request, router=router, model=model, specs=specs))
-    return out
+    # Figures depend on what the router reads meaning with (installed models): say which.
+    encoder = "words only" if router.embed is None else getattr(router.embed, "name", "custom")
+    return out, encoder
 
 
 class Miss(BaseModel):
@@ -81,7 +83,7 @@ def run_routing_eval(path: Path | None = None) -> dict[str, Any]:
 def score_routing(path: Path | None = None) -> tuple[dict[str, Any], list[Miss]]:
     """Score the router on a labelled set; returns the figures and every miss, in file order."""
     rows = load(path or DEFAULT_DATA)
-    decisions = asyncio.run(_decide(rows))
+    decisions, encoder = asyncio.run(_decide(rows))
     misses: list[Miss] = []
     per_agent: dict[str, list[bool]] = defaultdict(list)
     per_kind: dict[str, list[bool]] = defaultdict(list)
@@ -107,6 +109,7 @@ def score_routing(path: Path | None = None) -> tuple[dict[str, Any], list[Miss]]
         "per_agent": {a: round(sum(v) / len(v), 4) for a, v in sorted(per_agent.items())},
         "per_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(per_kind.items())},
         "decided_by": dict(by),
+        "encoder": encoder,
         **({"multi_order": round(sum(in_order) / len(in_order), 4)} if in_order else {}),
     }
     return figures, misses
@@ -134,7 +137,7 @@ def main(path: Path | None = None, *, as_json: bool = False, show_misses: bool =
         table.add_row(name, f"{value:.1%}")
     table.add_row("all", f"{figures['accuracy']:.1%}")
     console.print(table)
-    console.print(f"decided by: {figures['decided_by']}")
+    console.print(f"decided by: {figures['decided_by']}; meaning read with: {figures['encoder']}")
     if "multi_order" in figures:
         console.print(f"several agents, in the labelled order: {figures['multi_order']:.1%}")
     if as_json:

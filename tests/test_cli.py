@@ -131,6 +131,11 @@ def test_eval_routing_scores_any_labelled_file(tmp_path: Any) -> None:
     figures = last_json(result.output)
     assert figures["n"] == 2 and set(figures["per_agent"]) == {"content_creator", "engagement"}
     assert 0.0 <= figures["accuracy"] <= 1.0
+    assert figures["encoder"] in (
+        "words only",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "sentence-transformers/all-MiniLM-L6-v2+sentence-transformers/all-mpnet-base-v2",
+    )
 
 
 def test_eval_routing_lists_its_misses_on_request(tmp_path: Any) -> None:
