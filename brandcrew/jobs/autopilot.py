@@ -682,8 +682,8 @@ async def drive_campaigns(
     every_s: float = 60.0,
 ) -> None:
     """Drive every running real-time campaign in this process until `stop` (what `brandcrew worker` runs)."""
+    from brandcrew.services.autopilot.records import real_time_runs
     from brandcrew.store.engine import get_engine
-    from brandcrew.store.tables.autopilot import AutopilotRun
 
     settings = settings or get_settings()
     engine = get_engine(settings)
@@ -691,11 +691,7 @@ async def drive_campaigns(
     try:
         while not stop.is_set():
             with Session(engine) as session:
-                runs = session.exec(
-                    select(AutopilotRun).where(
-                        AutopilotRun.status == "running", col(AutopilotRun.simulated).is_(False)
-                    )
-                ).all()
+                runs = real_time_runs(session)
             for run in runs:
                 task = tasks.get(run.campaign_id)
                 if task is None or task.done():

@@ -112,15 +112,12 @@ def _campaign_driver() -> CampaignDriver:
 
 def _campaign_running(engine: Any) -> bool:
     """Whether any real-time autopilot campaign is running."""
-    from sqlmodel import Session, col, select
+    from sqlmodel import Session
 
-    from brandcrew.store.tables.autopilot import AutopilotRun
+    from brandcrew.services.autopilot.records import real_time_runs
 
     with Session(engine) as session:
-        query = select(AutopilotRun.campaign_id).where(
-            AutopilotRun.status == "running", col(AutopilotRun.simulated).is_(False)
-        )
-        return session.exec(query.limit(1)).first() is not None
+        return bool(real_time_runs(session, limit=1))
 
 
 async def _execute_runs(settings: Settings, engine: Any, executor_id: str, stop: asyncio.Event) -> None:

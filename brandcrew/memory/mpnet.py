@@ -20,16 +20,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from brandcrew.errors import UserError
+from brandcrew.memory.embedders import encode, load_sentence_transformer, minilm_available
 
 Matrix = npt.NDArray[np.float32]
 
@@ -61,8 +60,6 @@ def model_dir() -> Path:
 
 def mpnet_available() -> bool:
     """Whether the model is installed (every file at its pinned size) and torch can run it."""
-    from brandcrew.memory.embedders import minilm_available
-
     where = model_dir()
     return minilm_available() and all(
         (where / name).is_file() and (where / name).stat().st_size == size
@@ -108,29 +105,6 @@ def _parent(target: Path) -> Path:
     return target.parent
 
 
-_lock = threading.Lock()
-_model: Any = None
-
-
-def _load() -> Any:
-    global _model
-    with _lock:
-        if _model is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"  # the path is local; the hub must never be asked
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            bars = hf_logging.is_progress_bar_enabled()
-            hf_logging.disable_progress_bar()
-            try:
-                _model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
-            finally:
-                if bars:
-                    hf_logging.enable_progress_bar()
-        return _model
-
-
 class MPNetEmbedder:
     """all-mpnet-base-v2 on CPU (768-d), from the files `install` verified."""
 
@@ -146,14 +120,7 @@ class MPNetEmbedder:
         """One unit row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = _load().encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return encode(load_sentence_transformer(str(model_dir())), texts, self.batch_size)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -85,6 +85,14 @@ def ensure_run(
     return run
 
 
+def real_time_runs(session: Session, *, limit: int | None = None) -> list[AutopilotRun]:
+    """Running campaigns on real platforms (not simulated): what `brandcrew worker` drives."""
+    query = select(AutopilotRun).where(
+        AutopilotRun.status == "running", col(AutopilotRun.simulated).is_(False)
+    )
+    return list(session.exec(query.limit(limit) if limit else query).all())
+
+
 def set_run_status(
     session: Session, campaign_id: str, status: str, reason: str | None = None
 ) -> AutopilotRun:
