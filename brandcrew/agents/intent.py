@@ -414,7 +414,7 @@ def minilm_embed() -> Embed | None:
 @lru_cache(maxsize=1)
 def router_embed() -> Embed | None:
     """What the fast router reads a request's meaning with: MiniLM and all-mpnet-base-v2 side by side
-    when both are installed (held-out routing 86.8% -> 89.9%, see `evals/routing/README.md`), MiniLM
+    when both are installed (held-out routing 86.8% -> 89.9% when added, see `evals/routing/README.md`), MiniLM
     alone without the second model, None without the `ml` extra."""
     from brandcrew.memory.embedders import MiniLMEmbedder
     from brandcrew.memory.mpnet import MPNetEmbedder, mpnet_available

@@ -3,7 +3,8 @@
 Agents are told apart by a small classifier (`brandcrew.agents.intent`) fit when the router is built,
 on what the specs say, never on held-out evaluation data: each agent's description, the jobs the
 description lists, its `examples:` (for the built-in agents, these include the single-agent rows of
-two routing development sets, see `evals/routing/README.md`), and those examples asked about a
+two routing development sets and 1,280 requests written as training data from the label rules, see
+`evals/routing/README.md`), and those examples asked about a
 business by name. Logistic regression over the request's sentence embedding (MiniLM and
 all-mpnet-base-v2 offline with the `ml` extra, see `intent.router_embed`) and its words; its
 probabilities are the router's confidence. Any

