@@ -43,7 +43,10 @@ browser:
 
 # One pytest worker per core (xdist); every test has its own data dir, PostgreSQL schema and Redis prefix.
 PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+# The router is fitted once before the workers start (about 90 s on a new machine, under 1 s once kept):
+# tests that build it at the same time would each embed every example.
 pytest: venv browser
+	$(BIN)/brandcrew agents warm
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15 \
 		--cov=brandcrew --cov-report=term --cov-fail-under=85 -p no:cacheprovider
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -414,6 +415,29 @@ def agents_list(as_json: JsonOpt = False) -> None:
     for s in specs:
         table.add_row(s.name, s.tier, ", ".join(s.tools), s.description)
     console.print(table)
+
+
+@agents_app.command("warm")
+def agents_warm() -> None:
+    """Fit the fast router now and keep it for later processes (a deployment's build step)."""
+    from brandcrew.agents import default_agents
+    from brandcrew.agents.intent import fit_cache_dir
+    from brandcrew.graphs.supervisor import default_router
+    from brandcrew.settings import get_settings
+
+    started = time.perf_counter()
+    try:
+        router = default_router(default_agents(get_settings().configs_dir))
+    except BrandcrewError as exc:
+        _fail(exc)
+        return
+    encoder = "words only" if router.embed is None else getattr(router.embed, "name", "custom")
+    where = fit_cache_dir()
+    console.print(
+        f"fast router ready for {len(router.agents)} agents (meaning read with: {encoder}) in "
+        f"{time.perf_counter() - started:.1f}s; "
+        + (f"kept in {where}" if where else "not kept (BRANDCREW_CACHE_DIR is empty)")
+    )
 
 
 @tools_app.command("list")

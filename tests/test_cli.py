@@ -71,6 +71,23 @@ def test_db_upgrade_is_idempotent() -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
 
 
+def test_agents_warm_fits_the_router_once_and_keeps_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brandcrew.agents import intent
+
+    monkeypatch.setenv("BRANDCREW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(intent, "router_embed", lambda: None)  # by words: no encoder to load here
+    first = runner.invoke(app, ["agents", "warm"])
+    assert first.exit_code == 0, first.output
+    assert "8 agents" in first.output and "words only" in first.output and str(tmp_path) in first.output
+    assert len(list((tmp_path / "router").glob("*.npz"))) == 1
+    assert runner.invoke(app, ["agents", "warm"]).exit_code == 0
+    assert len(list((tmp_path / "router").glob("*.npz"))) == 1  # the same fit, read back
+    monkeypatch.setenv("BRANDCREW_CACHE_DIR", "")
+    assert "not kept" in runner.invoke(app, ["agents", "warm"]).output
+
+
 def test_agents_and_tools_lists() -> None:
     agents = last_json(runner.invoke(app, ["agents", "list", "--json"]).output)
     assert {a["name"] for a in agents} == {

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from brandcrew.agents.vector_store import VectorStore, embed_kept
+
 Matrix = npt.NDArray[np.float32]
 Embed = Callable[[list[str]], Any]
 """Texts -> L2-normalised embeddings, one row per text."""
@@ -201,7 +203,7 @@ class IntentClassifier:
         key = _fit_key(self.labels, texts, targets, embed, (l2, steps, learning_rate))
         fitted = _load_fit(key) if key else None
         if fitted is None:
-            x = self.features(texts)
+            x = self.features(texts, keep=True)
             y = np.asarray(targets, dtype=np.int64)
             fitted = self._fit(x, y, steps=steps, learning_rate=learning_rate)
             if key:
@@ -210,14 +212,16 @@ class IntentClassifier:
         self._word_rows: list[tuple[float, ...]] = [tuple(r) for r in self.weights[-LEXICAL_DIM:].tolist()]
         self._bias: tuple[float, ...] = tuple(self.bias.tolist())
 
-    def features(self, texts: Sequence[str]) -> Matrix:
+    def features(self, texts: Sequence[str], *, keep: bool = False) -> Matrix:
         """The classifier's input rows: the embedding and the word features of each masked text (business
-        names and long quotes replaced)."""
+        names and long quotes replaced). With `keep` (training texts), sentence vectors are kept on disk
+        for the next fit (`vector_store`)."""
         masked = [mask_names(quoted_material(t)) for t in texts]
         words = lexical_features([_for_words(t) for t in masked])
         if self.embed is None:
             return words
-        meaning = np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+        store = _vector_store(self.embed) if keep else None
+        meaning = embed_kept(self.embed, store, masked).reshape(len(masked), -1)
         return np.ascontiguousarray(np.concatenate([meaning, words], axis=1))
 
     def logits(self, texts: Sequence[str]) -> list[list[float]]:
@@ -300,6 +304,12 @@ def fit_cache_dir() -> Path | None:
         Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     )
     return (base if configured else base / "brandcrew") / "router"
+
+
+def _vector_store(embed: Embed) -> VectorStore | None:
+    """Where a named embed's vectors of training texts are kept (beside the fits), if anywhere."""
+    name, where = getattr(embed, "name", None), fit_cache_dir()
+    return VectorStore(where, name) if name and where else None
 
 
 _SOURCES = (Path(__file__),)
