@@ -57,6 +57,9 @@ class RouteRequest(BaseModel):
     exclude_models: frozenset[str] = frozenset()
 
 
+_MAX_CANDIDATES = 4096
+
+
 class Candidate(BaseModel):
     """One model the call may go to, and what it may cost at most."""
 
@@ -131,6 +134,9 @@ class ModelRouter:
         self._has_credentials = has_credentials or self.default_has_credentials
         self._static: dict[str, tuple[str, ModelPrice | None, bool]] = {}
         self._rates: dict[str, tuple[int, int] | None] = {}
+        # Candidates are frozen: one instance per (model, tier, worst case) serves every decision, which
+        # saves validating about ten of them per model call (most calls repeat a few prompt sizes).
+        self._candidates: dict[tuple[str, str, Tier, int | None], Candidate] = {}
         self._orders: dict[Tier, list[tuple[Tier, str]]] = {}
         self._any_available: bool | None = None
 
@@ -204,6 +210,17 @@ class ModelRouter:
                 tier = raised
         return tier, reasons
 
+    def _candidate(self, model: str, provider: str, tier: Tier, worst: int | None) -> Candidate:
+        key = (model, provider, tier, worst)
+        found = self._candidates.get(key)
+        if found is None:
+            if len(self._candidates) >= _MAX_CANDIDATES:
+                self._candidates.clear()
+            found = self._candidates[key] = Candidate(
+                model=model, provider=provider, tier=tier, worst_case_nanos=worst
+            )
+        return found
+
     def decide(self, req: RouteRequest) -> RouteDecision:
         """Pick a model for `req`, or raise BudgetExceeded / UnpricedModelError when none may be used."""
         tier, reasons = self.base_tier(req)
@@ -251,7 +268,7 @@ class ModelRouter:
             elif remaining is not None:
                 skipped_unpriced.append(model)
                 continue
-            candidate = Candidate(model=model, provider=provider, tier=search_tier, worst_case_nanos=worst)
+            candidate = self._candidate(model, provider, search_tier, worst)
             if remaining is not None and worst is not None and worst > remaining:
                 skipped_budget.append(candidate)
                 continue
