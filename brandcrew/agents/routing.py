@@ -45,7 +45,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brandcrew.agents.intent import ACTION_VERBS, PLACEHOLDER, QUOTED, Embed, IntentClassifier, terms
+from brandcrew.agents.intent import (
+    ACTION_VERBS,
+    PLACEHOLDER,
+    QUOTED,
+    Embed,
+    IntentClassifier,
+    mask_names,
+    terms,
+)
 from brandcrew.agents.spec import AgentSpec
 
 __all__ = (
@@ -191,6 +199,12 @@ def _ask_after_context(request: str, start: int, stop: int, context: Sequence[Cu
             break
         at = cut.end
     return _clean(request[at:stop]) or None if at > start else None
+
+
+def _content_terms(piece: str) -> list[str]:
+    # A business's name says nothing about the job ("(Lumen Skin)", "asking for Northwind"): a part that
+    # is little more than a name is held to what a part of one word is.
+    return terms(mask_names(piece).replace(PLACEHOLDER, " "))
 
 
 def _clean(piece: str) -> str:
@@ -509,7 +523,7 @@ class FastRouter:
                     verb = verbs[i - 1]
                     text = f"{verb} {piece}" if verb else piece
                     floor = self.min_bare_probability if cut.kind == "bare" else self.min_phrase_probability
-                floor = floor if len(terms(piece)) >= 2 else max(floor, 0.8)
+                floor = floor if len(_content_terms(piece)) >= 2 else max(floor, 0.8)
                 spans.append(_Span(i, j, text, floor, _ask_after_context(request, start, stop, context)))
         return spans
 

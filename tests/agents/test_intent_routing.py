@@ -379,3 +379,15 @@ def test_an_ask_is_also_judged_without_the_statements_before_it(router: FastRout
     )
     assert plan.agents == ["sentiment_analysis", "crisis_management"], plan
     assert plan.tasks[0].task.startswith("Our app rating tanked"), "the task keeps its context"
+
+
+def test_a_part_that_only_names_a_business_must_be_very_clear_to_stand_alone() -> None:
+    from brandcrew.agents.routing import _cuts
+
+    router = FastRouter(_specs(), embed=None, steps=5)
+    request = "How did our reels do last month? (Maison Lune)"
+    cuts, context = _cuts(request)
+    floors = {span.text: span.floor for span in router._spans(request, cuts, context)}
+    # Two words, but both the name's: held to what a one-word part is, not to an ask's 0.4.
+    assert floors["(Maison Lune)"] == 0.8, floors
+    assert floors["How did our reels do last month"] == router.min_part_probability
