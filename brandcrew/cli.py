@@ -431,7 +431,7 @@ def agents_warm() -> None:
     except BrandcrewError as exc:
         _fail(exc)
         return
-    encoder = "words only" if router.embed is None else getattr(router.embed, "name", "custom")
+    encoder = router.encoder
     where = fit_cache_dir()
     console.print(
         f"fast router ready for {len(router.agents)} agents (meaning read with: {encoder}) in "

@@ -60,8 +60,7 @@ async def _decide(rows: list[Labelled]) -> tuple[list[tuple[list[str], str]], st
         for row in rows:
             out.append(await route_decision(row.request, router=router, model=model, specs=specs))
     # Figures depend on what the router reads meaning with (installed models): say which.
-    encoder = "words only" if router.embed is None else getattr(router.embed, "name", "custom")
-    return out, encoder
+    return out, router.encoder
 
 
 class Miss(BaseModel):

@@ -450,6 +450,11 @@ class FastRouter:
             IntentClassifier(self.agents, texts, targets, embed=embed, l2=l2, steps=steps) if specs else None
         )
 
+    @property
+    def encoder(self) -> str:
+        """What the router reads meaning with: the embed's name, or "words only"."""
+        return "words only" if self.embed is None else getattr(self.embed, "name", "custom")
+
     def warm(self) -> None:
         """Load the sentence encoders now rather than on the first request (they take seconds to load,
         and a classifier fit loaded from the cache has not touched them)."""

@@ -33,7 +33,6 @@ class VectorStore:
 
     def __init__(self, directory: Path, encoder: str) -> None:
         self.path = directory / f"vectors-{_key(encoder)[:16]}.sqlite"
-        self.encoder = encoder
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
