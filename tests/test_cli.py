@@ -81,9 +81,10 @@ def test_agents_warm_fits_the_router_once_and_keeps_it(
     first = runner.invoke(app, ["agents", "warm"])
     assert first.exit_code == 0, first.output
     assert "8 agents" in first.output and "words only" in first.output and str(tmp_path) in first.output
-    assert len(list((tmp_path / "router").glob("*.npz"))) == 1
+    # Two fits: one judges whole requests, one the parts of a request naming several jobs.
+    assert len(list((tmp_path / "router").glob("*.npz"))) == 2
     assert runner.invoke(app, ["agents", "warm"]).exit_code == 0
-    assert len(list((tmp_path / "router").glob("*.npz"))) == 1  # the same fit, read back
+    assert len(list((tmp_path / "router").glob("*.npz"))) == 2  # the same fits, read back
     monkeypatch.setenv("BRANDCREW_CACHE_DIR", "")
     assert "not kept" in runner.invoke(app, ["agents", "warm"]).output
 

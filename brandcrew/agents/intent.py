@@ -224,8 +224,16 @@ class IntentClassifier:
         meaning = embed_kept(self.embed, store, masked).reshape(len(masked), -1)
         return np.ascontiguousarray(np.concatenate([meaning, words], axis=1))
 
-    def logits(self, texts: Sequence[str]) -> list[list[float]]:
-        """`features(texts) @ weights + bias`, row by row.
+    def meaning(self, texts: Sequence[str]) -> Matrix | None:
+        """The sentence embeddings of the masked texts (None without an embed): computed once, they can
+        be shared by classifiers over the same embed (`logits(..., meaning=...)`)."""
+        if self.embed is None:
+            return None
+        masked = [mask_names(quoted_material(t)) for t in texts]
+        return np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+
+    def logits(self, texts: Sequence[str], *, meaning: Matrix | None = None) -> list[list[float]]:
+        """`features(texts) @ weights + bias`, row by row (`meaning`: the texts' embeddings, if known).
 
         The word view sets about 40 of its 2,048 slots, so its part is a sum of those weight rows, in
         plain Python: numpy's per-call cost on rows of eight numbers was most of a route's time.
@@ -242,7 +250,8 @@ class IntentClassifier:
                 row = [sum(column) * scale + b for column, b in zip(columns, bias, strict=True)]
             out.append(row)
         if self.embed is not None:
-            meaning = np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+            if meaning is None:
+                meaning = np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
             dense = (meaning @ self.weights[: meaning.shape[1]]).tolist()
             out = [[a + b for a, b in zip(r, d, strict=True)] for r, d in zip(out, dense, strict=True)]
         return out
@@ -283,10 +292,10 @@ class IntentClassifier:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return np.asarray(self.predict_rows(texts), dtype=np.float32)
 
-    def predict_rows(self, texts: Sequence[str]) -> list[list[float]]:
+    def predict_rows(self, texts: Sequence[str], *, meaning: Matrix | None = None) -> list[list[float]]:
         """`predict_proba` as Python lists (what the router reads, without numpy's per-call cost)."""
         rows = []
-        for logits in self.logits(texts):
+        for logits in self.logits(texts, meaning=meaning):
             top = max(logits)
             exps = [math.exp(z - top) for z in logits]
             total = sum(exps)

@@ -19,7 +19,9 @@ piece that asks nothing ("The recall story is spreading", "I run social for a gy
 after it, and a colon before
 material ("turn this into a thread: ...") or a quote is never cut. Each way to cut the request into two
 or three parts is scored by the classifier: it counts only when every part is clear enough on its own
-and neighbouring parts go to different agents, and the one with the most evidence wins. A part is
+and neighbouring parts go to different agents, and the one with the most evidence wins. Parts are judged
+by a second classifier that also learns each spec's `ask_examples:` (asks as they read inside a longer
+message: "whip up three captions to match"); the whole request by the first alone. A part is
 held to more when it is less likely to be an ask: an object after "and" ("the reach and impressions",
 "captions and hashtags") most of all; such a part is judged with the verb it shares ("draft a statement
 and replies to the comments" asks to draft replies). One job whose parts all go to one agent stays one
@@ -355,11 +357,13 @@ def as_named(example: str) -> str | None:
     return _OUR.sub(f"{PLACEHOLDER}'s", example, count=1) if _OUR.search(example) else None
 
 
-def training_texts(spec: AgentSpec) -> list[str]:
+def training_texts(spec: AgentSpec, *, asks: bool = False) -> list[str]:
     """What the classifier learns an agent from: its description, the jobs the description lists, its
-    `examples:`, and those examples asked about a business by name."""
-    named = [n for n in (as_named(e) for e in spec.examples) if n]
-    return [spec.description, *description_clauses(spec.description), *spec.examples, *named]
+    `examples:` (with `asks`, its `ask_examples:` too), and those examples asked about a business by
+    name."""
+    examples = [*spec.examples, *(spec.ask_examples if asks else ())]
+    named = [n for n in (as_named(e) for e in examples) if n]
+    return [spec.description, *description_clauses(spec.description), *examples, *named]
 
 
 # --- plans ---
@@ -440,15 +444,27 @@ class FastRouter:
         self.agents = [s.name for s in specs]
         self._stage = {s.name: _STAGES.get(s.step, 1) for s in specs}
         self._keywords = {s.name: {terms(k)[0] for k in s.keywords if terms(k)} for s in specs}
-        texts: list[str] = []
-        targets: list[int] = []
-        for index, spec in enumerate(specs):
-            for text in training_texts(spec):
-                texts.append(text)
-                targets.append(index)
-        self.classifier = (
-            IntentClassifier(self.agents, texts, targets, embed=embed, l2=l2, steps=steps) if specs else None
-        )
+
+        def fit(asks: bool) -> IntentClassifier | None:
+            texts: list[str] = []
+            targets: list[int] = []
+            for index, spec in enumerate(specs):
+                for text in training_texts(spec, asks=asks):
+                    texts.append(text)
+                    targets.append(index)
+            return (
+                IntentClassifier(self.agents, texts, targets, embed=embed, l2=l2, steps=steps)
+                if specs
+                else None
+            )
+
+        self.classifier = fit(asks=False)
+        """Judges a whole request."""
+        # A part of a longer message reads otherwise than a whole one ("whip up three captions to
+        # match"): parts are judged by a classifier that also learns the agents' `ask_examples:`. Kept
+        # apart, as those examples pull whole requests on a label boundary the wrong way (evals README).
+        self.ask_classifier = fit(asks=True) if any(s.ask_examples for s in specs) else self.classifier
+        """Judges each part of a request that may name several jobs."""
 
     @property
     def encoder(self) -> str:
@@ -486,13 +502,13 @@ class FastRouter:
             request = trimmed
             cuts, context = _cuts(request)
         spans = self._spans(request, cuts, context)
-        texts = list(dict.fromkeys([request, *(t for span in spans for t in (span.text, span.ask) if t)]))
-        probs = self.classifier.predict_rows(texts)
-        first = probs[0]
+        parts = list(dict.fromkeys(t for span in spans for t in (span.text, span.ask) if t))
+        meaning = self.classifier.meaning([request, *parts])  # one encoder pass for both classifiers
+        first = self.classifier.predict_rows([request], meaning=None if meaning is None else meaning[:1])[0]
         scores = {a: round(p, 4) for a, p in zip(self.agents, first, strict=True)}
-        if spans:
-            row = {text: probs[i] for i, text in enumerate(texts)}
-            plan = self._several(request, spans, len(cuts) + 1, row, scores)
+        if spans and self.ask_classifier is not None:
+            probs = self.ask_classifier.predict_rows(parts, meaning=None if meaning is None else meaning[1:])
+            plan = self._several(request, spans, len(cuts) + 1, dict(zip(parts, probs, strict=True)), scores)
             if plan is not None:
                 return plan
         best = _argmax(first)

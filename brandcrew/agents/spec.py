@@ -26,6 +26,9 @@ class AgentFile(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
     """Requests this agent should get, for the fast router (like a semantic router's utterances)."""
+    ask_examples: list[str] = Field(default_factory=list)
+    """Asks for this agent as one part of a longer message ("whip up three captions to match"), for the
+    fast router's judging of each part of a request that names several jobs."""
     output: str | None = None
     checks: list[Literal["brand_voice"]] = Field(default_factory=list)
     """Checks the agent's answer must pass before it is proposed (revised once when it fails)."""
@@ -54,6 +57,7 @@ class AgentSpec:
     step: StepKind = "write"
     keywords: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    ask_examples: list[str] = field(default_factory=list)
     output: str | None = None
     checks: list[str] = field(default_factory=list)
     max_steps: int = 6

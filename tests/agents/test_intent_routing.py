@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -17,6 +20,7 @@ from brandcrew.agents.routing import (
     is_filler,
     is_statement,
     split_asks,
+    training_texts,
     without_filler,
 )
 from brandcrew.graphs.supervisor import delegate_tools_for, route_decision, supervisor_prompt
@@ -179,6 +183,19 @@ def test_training_texts_from_the_spec() -> None:
     ]
     assert as_named("How did our posts do last week") == "How did Acme's posts do last week"
     assert as_named("Benchmark us against the top three players") is None
+    spec = AgentSpec(
+        name="numbers",
+        description="Reports the numbers",
+        prompt="Report the numbers.",
+        examples=["How did our posts do"],
+        ask_examples=["and our reach"],
+    )
+    assert training_texts(spec) == ["Reports the numbers", "How did our posts do", "How did Acme's posts do"]
+    assert training_texts(spec, asks=True)[-3:] == [
+        "and our reach",
+        "How did Acme's posts do",
+        "and Acme's reach",
+    ]
 
 
 def test_every_agent_weighs_the_same_however_many_examples() -> None:
@@ -331,18 +348,46 @@ def test_greetings_and_thanks_around_the_asks_are_dropped() -> None:
     assert without_filler("Plan next week and draft the posts") == "Plan next week and draft the posts"
 
 
-def test_the_split_search_costs_one_classifier_call() -> None:
-    calls: list[int] = []
-    router = FastRouter(_specs())
-    predict = router.classifier.predict_rows  # type: ignore[union-attr]
+def _hashed_embed(calls: list[int]) -> Any:
+    """A stand-in sentence encoder (a fixed unit vector per text) that counts its calls."""
 
-    def counted(texts: list[str]) -> Any:
+    def embed(texts: list[str]) -> np.ndarray:
         calls.append(len(texts))
-        return predict(texts)
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).normal(size=16) for t in texts]
+        return np.asarray([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
 
-    router.classifier.predict_rows = counted  # type: ignore[union-attr,method-assign]
+    return embed
+
+
+def test_the_split_search_costs_one_classifier_call_and_one_encoder_pass() -> None:
+    encoded: list[int] = []
+    router = FastRouter(_specs(), embed=_hashed_embed(encoded))
+    assert router.ask_classifier is not router.classifier, "the built-in agents have ask examples"
+    calls: list[int] = []
+    predict = router.ask_classifier.predict_rows  # type: ignore[union-attr]
+
+    def counted(texts: list[str], **kwargs: Any) -> Any:
+        calls.append(len(texts))
+        return predict(texts, **kwargs)
+
+    router.ask_classifier.predict_rows = counted  # type: ignore[union-attr,method-assign]
+    encoded.clear()
     router.route("Top posts this week, a plan for next week, and three captions, then replies to the DMs")
-    assert len(calls) == 1 and calls[0] > 5
+    assert len(calls) == 1 and calls[0] > 5, "every part is judged in one call"
+    assert encoded == [calls[0] + 1], "the request and its parts are encoded together, once"
+
+
+def test_ask_examples_teach_the_parts_of_a_message_not_whole_messages() -> None:
+    specs = _specs()
+    assert all(s.ask_examples for s in specs if s.name != "supervisor")
+    without = FastRouter([replace(s, ask_examples=[]) for s in specs], embed=None)
+    router = FastRouter(specs, embed=None)
+    request = "pull our May reach, then rough out June's posting rhythm"
+    # The whole message is judged as before: the asks cannot pull a one-job request on a label boundary.
+    assert router.score(request) == without.score(request)
+    assert without.route(request).agents == ["analytics"]
+    # "rough out June's posting rhythm" reads as a plan only to the classifier that learnt asks.
+    assert router.route(request).agents == ["analytics", "strategy"]
 
 
 def test_quoted_material_is_what_the_job_works_on() -> None:

@@ -89,7 +89,10 @@ _routers_lock = threading.Lock()
 
 def _router(agents: AgentRegistry) -> Any:
     """The fast router for these agents, fitted once per process (fitting it takes seconds)."""
-    key = tuple((s.name, s.description, repr(getattr(s, "examples", None))) for s in agents.all())
+    key = tuple(
+        (s.name, s.description, repr(getattr(s, "examples", None)), repr(getattr(s, "ask_examples", None)))
+        for s in agents.all()
+    )
     with _routers_lock:
         router = _routers.get(key)
         if router is None:
