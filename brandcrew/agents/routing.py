@@ -19,7 +19,8 @@ piece that asks nothing ("The recall story is spreading", "I run social for a gy
 after it, and a colon before
 material ("turn this into a thread: ...") or a quote is never cut. Each way to cut the request into two
 or three parts is scored by the classifier: it counts only when every part is clear enough on its own
-and neighbouring parts go to different agents, and the one with the most evidence wins. Parts are judged
+and neighbouring parts go to different agents, and the one with the most evidence wins if it has more
+than the request read as one job (a one-job request whose parts each read clearly stays one). Parts are judged
 by a second classifier that also learns each spec's `ask_examples:` (asks as they read inside a longer
 message: "whip up three captions to match"); the whole request by the first alone. A part is
 held to more when it is less likely to be an ask: an object after "and" ("the reach and impressions",
@@ -506,13 +507,14 @@ class FastRouter:
         meaning = self.classifier.meaning([request, *parts])  # one encoder pass for both classifiers
         first = self.classifier.predict_rows([request], meaning=None if meaning is None else meaning[:1])[0]
         scores = {a: round(p, 4) for a, p in zip(self.agents, first, strict=True)}
-        if spans and self.ask_classifier is not None:
-            probs = self.ask_classifier.predict_rows(parts, meaning=None if meaning is None else meaning[1:])
-            plan = self._several(request, spans, len(cuts) + 1, dict(zip(parts, probs, strict=True)), scores)
-            if plan is not None:
-                return plan
         best = _argmax(first)
         agent, p = self.agents[best], first[best]
+        if spans and self.ask_classifier is not None:
+            probs = self.ask_classifier.predict_rows(parts, meaning=None if meaning is None else meaning[1:])
+            row = dict(zip(parts, probs, strict=True))
+            plan = self._several(request, spans, len(cuts) + 1, row, scores, whole=math.log(2 * p))
+            if plan is not None:
+                return plan
         confident = p >= self.min_confidence and self._has_keywords([(agent, request)])
         return RoutePlan(
             tasks=[RoutedTask(agent=agent, task=request.strip(), score=p)], confident=confident, scores=scores
@@ -555,11 +557,14 @@ class FastRouter:
         last: int,
         probs: dict[str, list[float]],
         scores: dict[str, float],
+        *,
+        whole: float = -math.inf,
     ) -> RoutePlan | None:
         """A plan with one task per agent from the best way to cut the request into asks: every ask clear
         enough on its own, neighbours for different agents, and the most evidence over an even chance
-        (the sum of log(2p) over the asks), which favours more asks only when each is clear. Found by
-        dynamic programming over the cuts, so a message with many jobs costs one classifier call."""
+        (the sum of log(2p) over the asks), which favours more asks only when each is clear; None unless
+        it has more evidence than `whole`, the request read as one ask. Found by dynamic programming over
+        the cuts, so a message with many jobs costs one classifier call."""
         # best[j][agent]: the best asks covering the request up to cut j, the last one for `agent`.
         best: dict[int, dict[str, tuple[float, list[tuple[str, str, float]]]]] = {0: {"": (0.0, [])}}
         for span in sorted(spans, key=lambda s: (s.end, s.start)):
@@ -580,7 +585,9 @@ class FastRouter:
         ends = best.get(last, {})
         if not ends:
             return None
-        chosen = max(ends.values(), key=lambda found: found[0])[1]
+        evidence, chosen = max(ends.values(), key=lambda found: found[0])
+        if evidence <= whole:  # the request reads more clearly as one job than in parts
+            return None
         tasks: dict[str, tuple[str, float, int]] = {}  # agent -> text, probability, position
         for position, (agent, text, p) in enumerate(chosen):
             if agent in tasks:

@@ -436,3 +436,27 @@ def test_a_part_that_only_names_a_business_must_be_very_clear_to_stand_alone() -
     # Two words, but both the name's: held to what a one-word part is, not to an ask's 0.4.
     assert floors["(Maison Lune)"] == 0.8, floors
     assert floors["How did our reels do last month"] == router.min_part_probability
+
+
+def test_a_cut_must_read_more_clearly_than_the_request_as_one_job() -> None:
+    router = FastRouter(_specs(), embed=None, steps=5)
+    request = "Plan next week and draft the posts"
+    parts = {"Plan next week": "strategy", "draft the posts": "content_creator"}
+
+    def rows(table: dict[str, tuple[str, float]]) -> Any:
+        def predict(texts: list[str], **_: Any) -> list[list[float]]:
+            out = []
+            for text in texts:
+                agent, p = table.get(text, ("engagement", 0.3))
+                rest = (1 - p) / (len(router.agents) - 1)
+                out.append([p if a == agent else rest for a in router.agents])
+            return out
+
+        return predict
+
+    # Each part clears an ask's floor (0.4) at 0.6: log(1.2) twice is less evidence than one ask at 0.9.
+    router.ask_classifier.predict_rows = rows({t: (a, 0.6) for t, a in parts.items()})  # type: ignore[union-attr,method-assign]
+    router.classifier.predict_rows = rows({request: ("strategy", 0.9)})  # type: ignore[union-attr,method-assign]
+    assert router.route(request).agents == ["strategy"]
+    router.classifier.predict_rows = rows({request: ("strategy", 0.55)})  # type: ignore[union-attr,method-assign]
+    assert router.route(request).agents == ["strategy", "content_creator"]
