@@ -78,6 +78,7 @@ def build_channel(
             password=settings.get("password") or None,
             starttls=bool(settings.get("starttls", False)),
             use_tls=bool(settings.get("use_tls", False)),
+            to_people=bool(settings.get("to_people", False)),
             retry=retry,
         )
     if kind == "sms":

@@ -47,6 +47,7 @@ class EmailChannel:
         password: str | None = None,
         starttls: bool = False,
         use_tls: bool = False,
+        to_people: bool = False,
         timeout_s: float = 15.0,
         ssl_context: ssl.SSLContext | None = None,
         retry: RetryPolicy | None = None,
@@ -57,11 +58,17 @@ class EmailChannel:
         self.sender, self.to = sender, list(to)
         self.username, self.password = username, password
         self.starttls, self.use_tls = starttls, use_tls
+        self.to_people = to_people
         self.timeout_s = timeout_s
         self.ssl_context = ssl_context
         self.retry = retry or RetryPolicy()
 
-    def _send_blocking(self, message: EmailMessage) -> str:
+    def recipients(self, notification: Notification) -> list[str]:
+        """The channel's addresses, and with `to_people` those of the people the notice is for."""
+        extra = notification.people if self.to_people else ()
+        return list(dict.fromkeys([*self.to, *extra]))
+
+    def _send_blocking(self, message: EmailMessage, to: list[str]) -> str:
         context = self.ssl_context or ssl.create_default_context()
         try:
             smtp: smtplib.SMTP = (
@@ -74,7 +81,7 @@ class EmailChannel:
                     smtp.starttls(context=context)
                 if self.username:
                     smtp.login(self.username, self.password or "")
-                refused = smtp.send_message(message, from_addr=self.sender, to_addrs=self.to)
+                refused = smtp.send_message(message, from_addr=self.sender, to_addrs=to)
         except smtplib.SMTPResponseException as exc:
             # 4xx replies are temporary by definition (RFC 5321 §4.2.1); 5xx are permanent.
             raise DeliveryError(
@@ -89,10 +96,12 @@ class EmailChannel:
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}", channel=self.kind, retryable=True) from exc
-        accepted = len(self.to) - len(refused)
-        return f"accepted by {accepted}/{len(self.to)} recipients"
+        return f"accepted by {len(to) - len(refused)}/{len(to)} recipients"
 
     async def send(self, notification: Notification) -> str:
         """Deliver (the blocking SMTP conversation runs in a worker thread)."""
-        message = email_message(notification, sender=self.sender, to=self.to)
-        return await send_with_retries(lambda: asyncio.to_thread(self._send_blocking, message), self.retry)
+        to = self.recipients(notification)
+        message = email_message(notification, sender=self.sender, to=to)
+        return await send_with_retries(
+            lambda: asyncio.to_thread(self._send_blocking, message, to), self.retry
+        )

@@ -26,6 +26,9 @@ class Notification:
     created_at: datetime | None = None
     facts: dict[str, str] = field(default_factory=dict)
     """Short labelled values (query, window, topic) shown as fields where the channel has them."""
+    people: tuple[str, ...] = ()
+    """Email addresses of the people a notice is for (a step's approvers, the requester): an email
+    channel set to `to_people` sends to them too."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON body of a webhook delivery."""

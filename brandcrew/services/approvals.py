@@ -7,7 +7,8 @@ reply workflow (approving sends them, `services.inbox.deliver_reply`) and crisis
 (a decision records the final text; publishing a statement is a person's act). Every approval is
 opened under the workspace's active workflow for its resource (`open_approval`), and people hear of
 it through the workspace's alert channels: each step's approvers when the step opens
-(`approval_requested`), the requester when it is decided (`approval_decided`). This module reads
+(`approval_requested`), the requester when it is decided (`approval_decided`); an email channel set to
+`to_people` (`emailPeople` on the API) mails those people themselves too. This module reads
 them all and records decisions; the caller sends a reply first, so a failed send leaves the approval
 pending.
 """

@@ -145,3 +145,18 @@ async def test_starttls_and_login(tmp_path: Path) -> None:
 
     finally:
         controller.stop()
+
+
+async def test_a_channel_set_to_people_also_mails_the_people_a_notice_is_for(smtp_server: Inbox) -> None:
+    settings = {"host": smtp_server.host, "port": smtp_server.port, "sender": "alerts@northwind.example"}
+    notice = sample(people=("lead@northwind.example", "ana@northwind.example"))
+    plain = build_channel("email", {**settings, "to": "ana@northwind.example"}, retry=FAST)
+    assert await plain.send(notice) == "accepted by 1/1 recipients"  # people only when asked for
+    to_people = build_channel(
+        "email", {**settings, "to": "ana@northwind.example", "to_people": True}, retry=FAST
+    )
+    assert await to_people.send(notice) == "accepted by 2/2 recipients"
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [
+        ["ana@northwind.example"],
+        ["ana@northwind.example", "lead@northwind.example"],  # once each, the channel's first
+    ]

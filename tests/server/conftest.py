@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.notify.conftest import smtp_server  # noqa: F401  (a local SMTP server, for approval mail)
 from tests.utils.server import Account, register, serve_in_thread
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from brandcrew.services.alerts import AlertNotifier
 from brandcrew.store.tables import Alert, AlertDelivery, OutboxEntry, Post, utcnow
+from tests.notify.conftest import Inbox
 from tests.utils.api import connect_sandbox, create_post, error_of
 from tests.utils.api_world import teammate
 from tests.utils.server import Account
@@ -219,4 +220,61 @@ def test_a_rejection_needs_a_reason_and_leaves_the_post_unapproved(
     _, viewer = teammate(client, owner, "viewer")
     assert (
         client.post("/api/workflows/execute", json={"resourceId": other}, headers=viewer).status_code == 403
+    )
+
+
+def test_an_email_channel_set_to_people_mails_each_step_s_approvers_then_the_requester(
+    app: Any, client: TestClient, owner: Account, flow: dict[str, Any], smtp_server: Inbox
+) -> None:
+    made = client.post(
+        "/api/notifications/channels",
+        json={
+            "name": "Approval mail",
+            "kinds": ["approval_requested", "approval_decided"],
+            "notifications": {
+                "email": ["approvals@northwind.example"],
+                "emailServer": {
+                    "host": smtp_server.host,
+                    "port": smtp_server.port,
+                    "sender": "brandcrew@northwind.example",
+                    "starttls": False,
+                },
+                "emailPeople": True,
+            },
+        },
+        headers=owner.headers,
+    )
+    assert made.status_code == 201, made.text
+    post_id = create_post(client, SimpleNamespace(headers=flow["editor"]), flow["account"]).json()["post"][
+        "id"
+    ]
+    submitted = client.post("/api/workflows/execute", json={"resourceId": post_id}, headers=flow["editor"])
+    assert submitted.status_code == 201, submitted.text
+    rejected = client.post(
+        f"/api/approvals/{submitted.json()['approval']['id']}/reject",
+        json={"reason": "off brand"},
+        headers=flow["lead"],
+    )
+    assert rejected.status_code == 200, rejected.text
+    (asked,) = _notices(app, "approval_requested")
+    (decided,) = _notices(app, "approval_decided")
+    lead_email = asked.details["approvers"][0]["email"]
+    editor_email = decided.details["requested_by"][0]["email"]
+
+    notifier = AlertNotifier(
+        app.state.services.engine,
+        app.state.services.accounts.cipher,
+        client=httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(200))),
+    )
+    report = asyncio.run(notifier.deliver_due())
+    assert len(report.sent) == 4 and not report.failed  # two notices, each to the webhook and the mail
+    by_subject = {
+        m["Subject"].split("] ", 2)[-1]: e
+        for m, e in zip(smtp_server.messages(), smtp_server.envelopes, strict=True)
+    }
+    assert sorted(e.rcpt_tos for e in by_subject.values()) == sorted(
+        [["approvals@northwind.example", lead_email], ["approvals@northwind.example", editor_email]]
+    )
+    assert any("Approval needed" in s for s in by_subject) and any(
+        "Approval decided" in s for s in by_subject
     )

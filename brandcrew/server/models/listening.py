@@ -251,6 +251,8 @@ class NotificationsIn(ApiModel):
     webhook: AnyHttpUrl | None = None
     webhook_secret: str | None = Field(default=None, min_length=8, max_length=255)
     email_server: EmailServerIn | None = None
+    email_people: bool = False
+    """Also email the people an approval notice is for: each step's approvers, then the requester."""
     sms_gateway: SmsGatewayIn | None = None
 
 

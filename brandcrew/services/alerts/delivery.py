@@ -161,13 +161,14 @@ def notification_for(alert: Alert, *, brand_name: str) -> Notification:
             f"(brandcrew alerts ack {alert.id}). The crisis agent drafts a holding statement for approval."
         )
     facts = {"Query": query, "Severity": alert.severity, "Status": alert.status}
+    people: list[dict[str, str]] = []
     if start and end:
         facts["Window"] = f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC"
     if details.get("topic"):
         facts["Topic"] = str(details["topic"])
     if details.get("approval_id"):  # approval notices: what, for whom, and the text itself
         facts = {"Approval": str(details["approval_id"]), "Resource": str(details.get("resource", "-"))}
-        people = details.get("approvers") or details.get("requested_by") or []
+        people = list(details.get("approvers") or details.get("requested_by") or [])
         if people:
             facts["For"] = ", ".join(f"{p['name']} <{p['email']}>" for p in people)
         if details.get("text"):
@@ -181,6 +182,7 @@ def notification_for(alert: Alert, *, brand_name: str) -> Notification:
         workspace_id=alert.workspace_id,
         created_at=as_utc(alert.created_at),
         facts=facts,
+        people=tuple(str(p["email"]) for p in people if p.get("email")),
     )
 
 

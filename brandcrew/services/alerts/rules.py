@@ -88,6 +88,8 @@ class Notifications(BaseModel):
     webhook: str | None = None
     webhook_secret: str | None = None
     email_server: EmailServer | None = None
+    email_people: bool = False
+    """Also email the people a notice is for (a step's approvers, the requester of a decision)."""
     sms_gateway: SmsGateway | None = None
 
 
@@ -172,7 +174,11 @@ def _channels(notifications: Notifications, name: str) -> list[tuple[str, str, d
             (
                 f"{name}: email",
                 "email",
-                {**notifications.email_server.model_dump(), "to": notifications.email},
+                {
+                    **notifications.email_server.model_dump(),
+                    "to": notifications.email,
+                    "to_people": notifications.email_people,
+                },
             )
         )
     if notifications.sms:
@@ -305,6 +311,7 @@ def set_alert_rule(
         "conditions": [c.model_dump() for c in conditions],
         "notifications": {
             "email": notifications.email,
+            "email_people": notifications.email_people,
             "sms": notifications.sms,
             "slack": "configured" if notifications.slack else None,
             "webhook": notifications.webhook,
