@@ -248,7 +248,9 @@ class Publisher:
         self, key: str, account: SocialAccount, attempts: int, error: str, failed_token: str
     ) -> Outcome:
         try:
-            await self.accounts.refresh(account.id, failed_token=failed_token, now=self.clock())
+            _, refreshed = await self.accounts.refresh_after(
+                account.id, failed_token=failed_token, now=self.clock()
+            )
         except RateLimited as exc:
             reset = as_utc(exc.reset_at) or (self.clock() + timedelta(seconds=60))
             self._defer(
@@ -268,6 +270,11 @@ class Publisher:
             self.accounts.mark_auth_expired(account.id)
             self._finish(key, "failed", error=f"{error}; token refresh failed: {exc}", kind="auth_expired")
             return "failed"
+        if not refreshed:
+            # Another worker's refresh, still in flight when this call's token was refused, revoked it
+            # (the stored token was the old one until it finished): not the post's fault, as above.
+            self._defer(key, self.clock(), error, "auth_expired", release=True, refund_attempt=True)
+            return "retry"
         # Nothing was published under an expired token: retry at once with the new one.
         return self._retry_or_fail(key, attempts, error, "auth_expired", delay_s=0.0)
 

@@ -166,6 +166,14 @@ class AccountsService:
         With `failed_token` (the access token a platform just refused) the refresh happens only while
         that token is still the stored one; otherwise the stored, newer credentials are returned.
         """
+        auth, _ = await self.refresh_after(account_id, failed_token=failed_token, now=now)
+        return auth
+
+    async def refresh_after(
+        self, account_id: str, *, failed_token: str | None = None, now: datetime | None = None
+    ) -> tuple[AccountAuth, bool]:
+        """`refresh`, and whether this call refreshed: False when another refreshed since `failed_token`
+        was used (waiting for a refresh in flight included), so the refusal was not the caller's."""
         loop = asyncio.get_running_loop()
         lock = self._refreshing.setdefault(loop, {}).setdefault(account_id, asyncio.Lock())
         async with lock:
@@ -174,10 +182,10 @@ class AccountsService:
             if failed_token is not None and current.access_token != failed_token:
                 # Someone refreshed since the failed call was made. A refresh revokes the token it
                 # replaces, so refreshing again would break every call now holding the new token.
-                return current
+                return current, False
             # The platform call happens outside any transaction; the write takes the lock afterwards.
             tokens = await self.connector(row).refresh_token(current)
-            return self._store_tokens(account_id, tokens, now=now)
+            return self._store_tokens(account_id, tokens, now=now), True
 
     def _store_tokens(self, account_id: str, tokens: TokenSet, *, now: datetime | None) -> AccountAuth:
         with session_scope(self.engine) as session:

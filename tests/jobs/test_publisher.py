@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,6 +139,40 @@ async def test_a_token_refreshed_by_another_worker_mid_call_costs_no_attempt_and
     assert (entry.status, entry.attempts, entry.error_kind) == ("pending", 0, "auth_expired")
     assert world.fake.refreshes == 1, "only the other worker refreshed"
     assert await world.publisher.process(key) == "published"  # due at once, with the new token
+    assert world.entry(key).attempts == 1 and len(world.fake.posts) == 1
+
+
+async def test_a_token_revoked_by_a_refresh_still_in_flight_costs_no_attempt(world: Any) -> None:
+    """Another worker's refresh has revoked the token on the platform but not yet stored the new one when
+    this post's 401 arrives: the post waits for that refresh and retries uncounted, without its own."""
+    key = world.schedule()
+    original, refresh = world.fake.publish, world.fake.refresh_token
+    platform_answered = asyncio.Event()
+
+    async def slow_refresh(account: Any) -> Any:
+        await platform_answered.wait()
+        return await refresh(account)
+
+    async def revoked_by_a_refresh_in_flight(account: Any, draft: Any, idempotency_key: str) -> Any:
+        if world.fake.publish_calls == 0:
+            world.fake.publish_calls += 1
+            other = asyncio.create_task(world.publisher.accounts.refresh(world.account.id, now=world.clock()))
+            await asyncio.sleep(
+                0
+            )  # the other worker holds the account's refresh lock, waiting on the platform
+            asyncio.get_running_loop().call_soon(platform_answered.set)
+            others.append(other)
+            raise AuthExpired("401 access token revoked", platform="x", status_code=401)
+        return await original(account, draft, idempotency_key)
+
+    others: list[asyncio.Task[Any]] = []
+    world.fake.publish, world.fake.refresh_token = revoked_by_a_refresh_in_flight, slow_refresh
+    assert await world.publisher.process(key) == "retry"
+    await asyncio.gather(*others)
+    entry = world.entry(key)
+    assert (entry.status, entry.attempts, entry.error_kind) == ("pending", 0, "auth_expired")
+    assert world.fake.refreshes == 1, "only the other worker refreshed"
+    assert await world.publisher.process(key) == "published"
     assert world.entry(key).attempts == 1 and len(world.fake.posts) == 1
 
 
