@@ -216,7 +216,7 @@ class IntentClassifier:
         """The classifier's input rows: the embedding and the word features of each masked text (business
         names and long quotes replaced). With `keep` (training texts), sentence vectors are kept on disk
         for the next fit (`vector_store`)."""
-        masked = [mask_names(quoted_material(t)) for t in texts]
+        masked = _masked(texts)
         words = lexical_features([_for_words(t) for t in masked])
         if self.embed is None:
             return words
@@ -227,10 +227,7 @@ class IntentClassifier:
     def meaning(self, texts: Sequence[str]) -> Matrix | None:
         """The sentence embeddings of the masked texts (None without an embed): computed once, they can
         be shared by classifiers over the same embed (`logits(..., meaning=...)`)."""
-        if self.embed is None:
-            return None
-        masked = [mask_names(quoted_material(t)) for t in texts]
-        return np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+        return None if self.embed is None else _embedded(self.embed, _masked(texts))
 
     def logits(self, texts: Sequence[str], *, meaning: Matrix | None = None) -> list[list[float]]:
         """`features(texts) @ weights + bias`, row by row (`meaning`: the texts' embeddings, if known).
@@ -238,7 +235,7 @@ class IntentClassifier:
         The word view sets about 40 of its 2,048 slots, so its part is a sum of those weight rows, in
         plain Python: numpy's per-call cost on rows of eight numbers was most of a route's time.
         """
-        masked = [mask_names(quoted_material(t)) for t in texts]
+        masked = _masked(texts)
         rows, bias = self._word_rows, self._bias
         out: list[list[float]] = []
         for text in masked:
@@ -251,7 +248,7 @@ class IntentClassifier:
             out.append(row)
         if self.embed is not None:
             if meaning is None:
-                meaning = np.asarray(self.embed(masked), dtype=np.float32).reshape(len(masked), -1)
+                meaning = _embedded(self.embed, masked)
             dense = (meaning @ self.weights[: meaning.shape[1]]).tolist()
             out = [[a + b for a, b in zip(r, d, strict=True)] for r, d in zip(out, dense, strict=True)]
         return out
@@ -376,6 +373,16 @@ def _save_fit(key: str, weights: Matrix, bias: Matrix) -> None:
             stale.unlink(missing_ok=True)
     except OSError:  # a read-only home, or another process pruning too: fit again next time
         pass
+
+
+def _masked(texts: Sequence[str]) -> list[str]:
+    """What both views read: business names and long quotes replaced (`mask_names`, `quoted_material`)."""
+    return [mask_names(quoted_material(t)) for t in texts]
+
+
+def _embedded(embed: Embed, masked: list[str]) -> Matrix:
+    """The masked texts' sentence embeddings, one row each."""
+    return np.asarray(embed(masked), dtype=np.float32).reshape(len(masked), -1)
 
 
 def _for_words(masked: str) -> str:
